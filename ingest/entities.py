@@ -180,3 +180,13 @@ def entity(name: str) -> Entity:
         return ENTITIES[name]
     except KeyError:
         raise KeyError(f"unknown entity {name!r}; known: {', '.join(ENTITIES)}") from None
+
+
+# Why a row goes to audit.quarantine (one reason per rejected row and column).
+QUARANTINE_REASONS = {
+    "unparseable_date": "the value is not a date/timestamp in the profile's format",
+    "unparseable_number": "the value is not a number in the profile's number format",
+    "missing_required": "a required column is empty",
+    "out_of_domain": "the value (after the profile's code mapping) is not in the column's domain",
+    "duplicate_key": "the entity key already appeared earlier in the same file",
+}
