@@ -1,0 +1,33 @@
+-- Monthly measured benefit per initiative and plant. Staging view over raw.benefit_log: the latest snapshot per source system.
+with source as (
+    select * from {{ source('raw', 'benefit_log') }}
+    -- a snapshot entity: each extract is complete, so only the newest one per source system is current
+    qualify _extract_date = max(_extract_date) over (partition by _source)
+),
+
+renamed as (
+    select
+        initiative_id,
+        plant_id,
+        month,
+        kpi,
+        direction,
+        baseline_value,
+        measured_value,
+        value_per_unit,
+        volume,
+        -- lineage
+        _source as source_system,
+        _extract_date as extract_date,
+        _file as source_file,
+        _row as source_row,
+        _load_id as load_id
+    from source
+)
+
+select
+    renamed.*,
+    plants.company
+from renamed
+-- company is one join away: the current plants master (null for a plant the master lacks)
+left join {{ ref('stg_erp__plants') }} as plants on renamed.plant_id = plants.plant_id

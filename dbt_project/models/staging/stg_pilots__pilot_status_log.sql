@@ -1,0 +1,23 @@
+-- Every status change of every pilot. Staging view over raw.pilot_status_log: the latest snapshot per source system.
+with source as (
+    select * from {{ source('raw', 'pilot_status_log') }}
+    -- a snapshot entity: each extract is complete, so only the newest one per source system is current
+    qualify _extract_date = max(_extract_date) over (partition by _source)
+),
+
+renamed as (
+    select
+        pilot_id,
+        status_on,
+        status,
+        note,
+        -- lineage
+        _source as source_system,
+        _extract_date as extract_date,
+        _file as source_file,
+        _row as source_row,
+        _load_id as load_id
+    from source
+)
+
+select * from renamed
