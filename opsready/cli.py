@@ -1,0 +1,211 @@
+"""`opsready`: generate the sample estate, run the nightly, query the warehouse, check a gate, build the report."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from opsready import paths
+
+EXAMPLE_QUERY = "select company, pilot_to_scale_rate, tier from marts.pilot_to_scale where grain='company'"
+
+
+def quiet_telemetry() -> None:
+    """Telemetry of dbt, Dagster and Evidence stays off, whoever starts us."""
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def dagster_home() -> Path:
+    """`$DAGSTER_HOME`, default `$OPSREADY_DATA/dagster`, with a dagster.yaml that turns telemetry off."""
+    home = Path(os.environ.get("DAGSTER_HOME") or paths.data_root() / "dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(
+            "telemetry:\n  enabled: false\n"
+            "run_queue:\n  max_concurrent_runs: 1\n"  # one writer to the warehouse at a time
+        )
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@contextmanager
+def run_lock():
+    """One nightly at a time per data root; a second one fails at once with a clear message."""
+    lock_path = paths.warehouse_dir() / "run.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"opsready: another run holds {lock_path}; wait for it to finish") from None
+        yield
+
+
+def cmd_generate(args) -> int:
+    from opsready.sample import generate
+
+    out = Path(args.out) if args.out else paths.data_root()
+    manifest = generate(out, seed=args.seed, scale=args.scale)
+    files = manifest.get("files", [])
+    print(f"sample estate written to {out / 'landing'}: {len(files)} files, "
+          f"{sum(f.get('rows', 0) for f in files):,} rows (seed {args.seed}, scale {args.scale}); "
+          f"ground truth in {out / 'manifest.json'}")
+    return 0
+
+
+def run_nightly(as_of: str | None = None, include_report: bool = True):
+    """Execute the nightly job once, in this process, against `OPSREADY_DATA`. Returns the Dagster result."""
+    quiet_telemetry()
+    dagster_home()
+    paths.export_warehouse_env()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    run_config = {}
+    if as_of:
+        run_config = {"ops": {"opsready_dbt_models": {"config": {"as_of": as_of}}}}
+    job = defs.get_job_def("nightly")
+    if not include_report:
+        job = defs.get_implicit_global_asset_job_def().get_subset(
+            asset_selection={k for k in defs.resolve_all_asset_keys() if k.path[0] != "report"})
+    with run_lock():
+        return job.execute_in_process(instance=dg.DagsterInstance.get(), run_config=run_config,
+                                      raise_on_error=False)
+
+
+def cmd_run(args) -> int:
+    result = run_nightly(as_of=args.as_of, include_report=not args.no_report)
+    if result.success:
+        print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
+        return 0
+    failed = [e for e in result.all_events if e.is_step_failure]
+    print(f"nightly run {result.run_id} FAILED; the last published warehouse and report are unchanged.",
+          file=sys.stderr)
+    for event in failed:
+        print(f"- {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr)
+    return 1
+
+
+def cmd_sql(args) -> int:
+    import duckdb
+
+    db = paths.published_warehouse()
+    if not db.exists():
+        print(f"opsready: no published warehouse at {db}; run `make run` (or `opsready run`) first", file=sys.stderr)
+        return 2
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            rel = con.sql(args.query)
+            if rel is None:
+                return 0
+            if args.format == "csv":
+                rel.to_df().to_csv(sys.stdout, index=False)
+            else:
+                rel.show(max_rows=args.max_rows, max_width=200)
+    except duckdb.Error as exc:
+        print(f"opsready sql: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_report(args) -> int:
+    from opsready import report
+
+    if not args.serve_only:
+        site = report.build_report(paths.published_warehouse(), paths.published_report())
+        print(f"report published at {site}")
+    if args.serve or args.serve_only:
+        report.serve(paths.published_report(), port=args.port)
+    return 0
+
+
+def cmd_where(args) -> int:
+    print(f"warehouse : {paths.published_warehouse()}")
+    print(f"report    : {paths.published_report() / 'index.html'}  (view: opsready report --serve-only)")
+    print(f"landing   : {paths.landing_dir()}")
+    print(f'try       : opsready sql "{EXAMPLE_QUERY}"')
+    return 0
+
+
+def cmd_ui(args) -> int:
+    quiet_telemetry()
+    dagster_home()
+    paths.export_warehouse_env()
+    from orchestration.transform.project import ensure_manifest
+
+    ensure_manifest()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1",
+                            "-p", str(args.port)])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opsready", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write the deterministic sample estate into $OPSREADY_DATA/landing")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", type=float, default=1.0, help="multiplies lines and events (default 1)")
+    p.add_argument("--out", help="data root to write (default $OPSREADY_DATA)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("run", help="run the nightly job once, in process, and publish")
+    p.add_argument("--as-of", help="readiness date YYYY-MM-DD (default: latest extract date loaded)")
+    p.add_argument("--no-report", action="store_true", help="skip the report build")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sql", help="run a read-only query on the published warehouse")
+    p.add_argument("query")
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.add_argument("--max-rows", type=int, default=100)
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("report", help="build the readiness report from the published warehouse")
+    p.add_argument("--serve", action="store_true", help="serve it on 127.0.0.1 after building")
+    p.add_argument("--serve-only", action="store_true", help="serve the last published report without building")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("where", help="print where the warehouse and report are")
+    p.set_defaults(func=cmd_where)
+
+    p = sub.add_parser("ui", help="start the Dagster UI on 127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_ui)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands():
+    """Commands that live beside their domain (gate, backfill) register themselves here when present."""
+    found = []
+    try:
+        from opsready.gates import register_cli
+
+        found.append(register_cli)
+    except ModuleNotFoundError as exc:
+        if exc.name != "opsready.gates":
+            raise
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_telemetry()
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

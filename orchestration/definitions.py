@@ -1,0 +1,33 @@
+"""The one Dagster code location: landing → dbt → publish → report, with checks, schedule and sensor."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+import dagster as dg
+
+from opsready import paths
+from orchestration.landing.assets import landing_assets
+from orchestration.landing.checks import landing_checks
+from orchestration.reporting.assets import readiness_report
+from orchestration.resources import warehouse_resource
+from orchestration.schedules import new_landing_files, nightly_job, nightly_schedule
+from orchestration.transform.assets import dbt_resource, opsready_dbt_models
+from orchestration.warehouse.assets import published_warehouse, working_copy
+
+paths.export_warehouse_env()
+
+# Freshness set once for every asset: the nightly must have refreshed it within 36 hours.
+NIGHTLY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=36))
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.PreviewWarning)  # map_resolved_asset_specs is preview in Dagster 1.13
+    defs = dg.Definitions(
+        assets=[working_copy, *landing_assets, opsready_dbt_models, published_warehouse, readiness_report],
+        asset_checks=landing_checks,
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        sensors=[new_landing_files],
+        resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
+    ).map_resolved_asset_specs(func=lambda spec: spec.replace_attributes(freshness_policy=NIGHTLY_FRESHNESS))

@@ -1,0 +1,49 @@
+"""The nightly job, its schedule and the sensor that starts it when new landing files arrive."""
+
+
+import hashlib
+import os
+
+import dagster as dg
+
+from opsready import paths
+
+nightly_job = dg.define_asset_job(
+    name="nightly",
+    selection=dg.AssetSelection.all(),
+    description="Working copy → ingest → dbt build (tests as checks) → publish → report.",
+    executor_def=dg.in_process_executor,  # DuckDB allows one writing process
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="nightly_at_two",
+    job=nightly_job,
+    cron_schedule=os.environ.get("OPSREADY_NIGHTLY_CRON", "0 2 * * *"),
+    execution_timezone=os.environ.get("OPSREADY_TIMEZONE", "America/Chicago"),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="02:00 plant-local by default; OPSREADY_NIGHTLY_CRON and OPSREADY_TIMEZONE change it.",
+)
+
+
+def landing_fingerprint() -> tuple[str, int]:
+    """A digest of every landing file's path, size and modification time, and the number of files."""
+    root = paths.landing_dir()
+    digest = hashlib.sha256()
+    count = 0
+    if root.exists():
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                st = p.stat()
+                digest.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+                count += 1
+    return digest.hexdigest(), count
+
+
+@dg.sensor(job=nightly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+def new_landing_files(context: dg.SensorEvaluationContext):
+    """Start the nightly when the landing folder changed since the last request (new, replaced or removed files)."""
+    fingerprint, count = landing_fingerprint()
+    if count == 0 or fingerprint == context.cursor:
+        return dg.SkipReason(f"no change in {count} landing files")
+    context.update_cursor(fingerprint)
+    return dg.RunRequest(run_key=fingerprint, tags={"opsready/trigger": "landing_sensor"})

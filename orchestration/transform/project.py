@@ -1,0 +1,50 @@
+"""The one dbt project, with its manifest parsed when the models changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from opsready import paths
+
+DBT_PROJECT_DIR = paths.project_root() / "dbt_project"
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for sub in ("models", "macros", "snapshots", "seeds", "tests"):
+        files += [p for p in (project_dir / sub).rglob("*") if p.is_file()]
+    return max((p.stat().st_mtime for p in files if p.exists()), default=0.0)
+
+
+def dbt_executable() -> str:
+    """The `dbt` next to this interpreter (the venv), falling back to PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Run `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file."""
+    manifest = project_dir / "target" / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project_dir):
+        return manifest
+    paths.export_warehouse_env()
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(
+        [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"],
+        env=env, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed in {project_dir}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    return manifest
+
+
+@cache
+def dbt_project() -> DbtProject:
+    ensure_manifest()
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

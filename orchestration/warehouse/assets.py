@@ -1,0 +1,59 @@
+"""The warehouse's life in a run: a fresh working copy at the start, an atomic publish at the end."""
+
+
+import duckdb
+import dagster as dg
+
+from opsready import paths
+from orchestration.transform.assets import opsready_dbt_models
+from orchestration.warehouse.working_copy import publish_working_copy, reset_working_copy
+
+REQUIRED_MARTS = (
+    "fct_oee_daily", "plant_mdq", "pilot_to_scale", "benefit_realisation", "initiative_hygiene",
+    "plant_readiness", "readiness_criteria",
+)
+
+
+@dg.asset(key=["warehouse", "working_copy"], group_name="warehouse", kinds={"duckdb"})
+def working_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """The DuckDB file this run builds into: a fresh copy of the published warehouse (empty on the first run).
+    Analysts never see it; a killed run leaves it behind and the next run replaces it."""
+    path = reset_working_copy()
+    context.log.info(f"working copy ready at {path}")
+    return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size})
+
+
+def integrity_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What must hold before a warehouse may be published. Readiness verdicts are not among them."""
+    problems = []
+    for file, read, loaded, quarantined in con.execute(
+        "select file, rows_read, rows_loaded, rows_quarantined from audit.load_log "
+        "where status in ('loaded', 'replaced') and rows_read <> rows_loaded + rows_quarantined"
+    ).fetchall():
+        problems.append(f"{file}: rows read {read} != loaded {loaded} + quarantined {quarantined}")
+    marts = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    problems += [f"mart marts.{m} is missing" for m in REQUIRED_MARTS if m not in marts]
+    return problems
+
+
+@dg.asset(
+    key=["warehouse", "published"],
+    deps=list(opsready_dbt_models.keys),
+    group_name="warehouse",
+    kinds={"duckdb"},
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """`$OPSREADY_DATA/warehouse/opsready.duckdb`: the working copy, once its integrity checks pass, swapped in
+    atomically. Open read-only sessions keep their snapshot; the last published file is never half-written."""
+    working = paths.build_warehouse()
+    with duckdb.connect(str(working), read_only=True) as con:
+        problems = integrity_problems(con)
+        counts = {m: con.execute(f"select count(*) from marts.{m}").fetchone()[0]
+                  for m in REQUIRED_MARTS if not any(m in p for p in problems)}
+    if problems:
+        raise dg.Failure(description="not published; the last published warehouse is unchanged:\n- "
+                         + "\n- ".join(problems))
+    published = publish_working_copy()
+    context.log.info(f"published {published}")
+    return dg.MaterializeResult(metadata={"path": str(published), **{f"rows_{k}": v for k, v in counts.items()}})
