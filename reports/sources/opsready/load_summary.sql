@@ -1,0 +1,1 @@
+select * from audit.load_summary

@@ -1,0 +1,1 @@
+select * from marts.pilot_to_scale

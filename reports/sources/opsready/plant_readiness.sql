@@ -1,0 +1,1 @@
+select * from marts.plant_readiness
