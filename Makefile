@@ -15,7 +15,6 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: setup
 	@if [ ! -d "$(OPSREADY_DATA)/landing" ]; then $(BIN)/opsready generate; fi
 	$(BIN)/opsready run
-	$(BIN)/opsready report
 	@$(BIN)/opsready where
 
 ## Set up what the tests need (incl. Debian chromium) and run the whole suite.
