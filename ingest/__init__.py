@@ -1,0 +1,11 @@
+"""Ingest: landing files → source profiles → contracts → quarantine → `raw` + `audit` in DuckDB.
+
+Public interface: `discover(landing_dir)`, `load_entity(con, entity, landing_dir, run_id)`,
+`record_unmapped_files(con, landing_dir, run_id)`, `LandingFile`, `LoadResult`; GX suites in `ingest.gx`.
+"""
+
+from ingest.discover import LandingFile, discover
+from ingest.load import LoadResult, load_entity, load_file, parse_file, record_unmapped_files
+
+__all__ = ["LandingFile", "LoadResult", "discover", "load_entity", "load_file", "parse_file",
+           "record_unmapped_files"]

@@ -16,6 +16,9 @@ AUDIT_TABLES = {
     "quarantine": """
         load_id VARCHAR, source VARCHAR, entity VARCHAR, file VARCHAR, "row" BIGINT, "column" VARCHAR,
         raw_value VARCHAR, reason VARCHAR""",
+    "expectation_results": """
+        load_id VARCHAR, entity VARCHAR, expectation VARCHAR, severity VARCHAR, success BOOLEAN, observed VARCHAR,
+        details VARCHAR""",
 }
 
 

@@ -1,0 +1,227 @@
+"""Check every row of a source frame against its canonical entity and type it (SPEC §3).
+
+Steps: map the profile's headers onto canonical columns, blank/null values to null, translate codes,
+type each column with the profile's formats, then reject rows: a value that cannot be typed
+(`unparseable_date`, `unparseable_number`), a required value missing (`missing_required`), a value outside
+the column's domain (`out_of_domain`), a key already seen earlier in the file (`duplicate_key`). One
+quarantine row per failing (row, column); each rejected row counts once. Everything else loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from ingest.entities import Entity
+from ingest.profiles import EntityMapping
+from ingest.read import FileFault
+
+POLARS_TYPES = {"VARCHAR": pl.String, "DATE": pl.Date, "TIMESTAMP": pl.Datetime("us"), "DOUBLE": pl.Float64,
+                "BIGINT": pl.Int64, "BOOLEAN": pl.Boolean}
+DEFAULT_TRUE = ("true", "1", "yes", "y", "x")
+DEFAULT_FALSE = ("false", "0", "no", "n")
+EXCEL_EPOCH = date(1899, 12, 30)
+QUARANTINE_SCHEMA = {"row": pl.Int64, "column": pl.String, "raw_value": pl.String, "reason": pl.String}
+EXCEL_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+@dataclass
+class ContractResult:
+    """A typed canonical frame (only loadable rows, plus `_row`) and the quarantine rows of one file."""
+
+    typed: pl.DataFrame
+    quarantine: pl.DataFrame  # row, column, raw_value, reason
+    rows_read: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.quarantine["row"].n_unique() if self.quarantine.height else 0
+
+
+def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, file: str
+                    ) -> tuple[dict[str, str], list[str], list[str]]:
+    """({canonical: source header}, missing optional canonical columns, unknown source headers).
+
+    A header matches exactly, else ignoring case; a canonical column the profile does not map may appear
+    under its canonical name. A missing required column is a FileFault."""
+    by_lower = {h.lower(): h for h in headers}
+    found: dict[str, str] = {}
+    missing_required, missing_optional = [], []
+    for column in entity.columns:
+        accepted = mapping.columns.get(column.name, ()) + (column.name,)
+        header = next((h for h in accepted if h in headers), None) or next(
+            (by_lower[h.lower()] for h in accepted if h.lower() in by_lower), None)
+        if header is not None:
+            found[column.name] = header
+        elif column.required:
+            missing_required.append(f"{column.name} (header {accepted[0]!r})")
+        else:
+            missing_optional.append(column.name)
+    if missing_required:
+        raise FileFault(file, f"missing required column(s): {', '.join(missing_required)}; "
+                              f"the file has: {', '.join(headers)}")
+    used = set(found.values())
+    unknown = [h for h in headers if h not in used]
+    return found, missing_optional, unknown
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    return series if series.dtype == pl.String else series.cast(pl.String)
+
+
+def _clean(text: pl.Series, null_values: set[str]) -> pl.Series:
+    """Trimmed text with the profile's null markers (and blanks) as null."""
+    stripped = text.str.strip_chars()
+    markers = sorted(null_values | {""})
+    return pl.select(pl.when(stripped.is_in(markers)).then(None).otherwise(stripped).alias(text.name)).to_series()
+
+
+def _parse_number(text: pl.Series, fmt: dict, integer: bool) -> pl.Series:
+    thousands, decimal = fmt.get("thousands"), fmt.get("decimal", ".")
+    s = text.str.replace(r"^(.*\d)-$", "-$1")  # SAP writes negatives with a trailing minus
+    if thousands:
+        s = s.str.replace_all(thousands, "", literal=True)
+    if decimal != ".":
+        s = s.str.replace_all(decimal, ".", literal=True)
+    values = s.cast(pl.Float64, strict=False)
+    values = pl.select(pl.when(values.is_finite()).then(values).otherwise(None)).to_series()
+    if not integer:
+        return values
+    whole = pl.select(pl.when(values == values.round(0)).then(values).otherwise(None)).to_series()
+    return whole.cast(pl.Int64, strict=False)
+
+
+def _excel_serial(text: pl.Series, to_datetime: bool) -> pl.Series:
+    serial = text.cast(pl.Float64, strict=False)
+    serial = pl.select(pl.when((serial > 0) & (serial < 2958466)).then(serial).otherwise(None)).to_series()
+    micros = (serial * 86_400_000_000).round(0).cast(pl.Int64)
+    stamps = pl.lit(EXCEL_EPOCH).cast(pl.Datetime("us")) + pl.duration(microseconds=micros)
+    out = pl.select(stamps.alias("v")).to_series()
+    return out if to_datetime else out.dt.date()
+
+
+def _parse_temporal(text: pl.Series, fmt: dict, target: str, excel: bool) -> pl.Series:
+    date_format = fmt.get("date_format", "%Y-%m-%d")
+    if target == "DATE":
+        formats = [date_format]
+    else:
+        formats = [fmt.get("timestamp_format", "%Y-%m-%d %H:%M:%S"), date_format]
+    if excel:
+        formats += [f for f in EXCEL_CELL_FORMATS if f not in formats]
+    dtype = pl.Date if target == "DATE" else pl.Datetime("us")
+    result = None
+    for f in formats:
+        if f in ("%Y-%m-%d %H:%M:%S",) and target == "DATE":
+            parsed = text.str.strptime(pl.Datetime("us"), f, strict=False).dt.date()
+        elif dtype == pl.Datetime("us") and "%H" not in f:
+            parsed = text.str.strptime(pl.Date, f, strict=False).cast(pl.Datetime("us"))
+        else:
+            parsed = text.str.strptime(dtype, f, strict=False)
+        result = parsed if result is None else result.fill_null(parsed)
+    if excel or fmt.get("excel_serial_dates"):
+        result = result.fill_null(_excel_serial(text, target == "TIMESTAMP"))
+    return result
+
+
+def _native_temporal(series: pl.Series, target: str) -> pl.Series:
+    """A Parquet column that already holds dates/timestamps: naive UTC, the canonical type."""
+    if isinstance(series.dtype, pl.Datetime):
+        if series.dtype.time_zone:
+            series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        series = series.cast(pl.Datetime("us"))
+        return series.dt.date() if target == "DATE" else series
+    return series.cast(pl.Date).cast(pl.Datetime("us")) if target == "TIMESTAMP" else series.cast(pl.Date)
+
+
+def _parse_boolean(raw: pl.Series, fmt: dict) -> pl.Series:
+    lower = raw.str.strip_chars().str.to_lowercase()
+    trues = [v.lower() for v in fmt.get("true_values", DEFAULT_TRUE)]
+    falses = [v.lower() for v in fmt.get("false_values", DEFAULT_FALSE)]
+    return pl.select(pl.when(lower.is_in(trues)).then(True).when(lower.is_in(falses)).then(False)
+                     .otherwise(None).alias(raw.name)).to_series()
+
+
+def _quarantine_rows(rows: pl.Series, mask: pl.Series, column: str, raw: pl.Series, reason: str) -> pl.DataFrame:
+    return pl.DataFrame({"row": rows.filter(mask), "column": column, "raw_value": raw.filter(mask),
+                         "reason": reason}, schema=QUARANTINE_SCHEMA)
+
+
+def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, fmt: dict, file: str,
+                   excel: bool = False) -> ContractResult:
+    """Map, type and check one file's frame; return the loadable typed rows and the quarantine rows."""
+    headers = list(frame.columns)
+    found, missing_optional, unknown = resolve_columns(headers, entity, mapping, file)
+    warnings = []
+    if unknown:
+        warnings.append(f"schema drift: unknown column(s) ignored: {', '.join(unknown)}")
+    if missing_optional:
+        warnings.append(f"optional column(s) absent, loaded as null: {', '.join(missing_optional)}")
+    null_values = {str(v) for v in fmt.get("null_values", [""])}
+    rows = pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64)
+    typed: dict[str, pl.Series] = {}
+    problems: list[pl.DataFrame] = []
+    for column in entity.columns:
+        name, target = column.name, column.type
+        if name not in found:
+            typed[name] = pl.Series(name, [None] * frame.height, dtype=POLARS_TYPES[target])
+            if column.required:  # unreachable: resolve_columns raised
+                raise FileFault(file, f"missing required column {name}")
+            continue
+        source = frame[found[name]].alias(name)
+        raw = _as_text(source)
+        failed = None
+        if target == "BOOLEAN" and source.dtype == pl.Boolean:
+            values = source
+        elif target == "BOOLEAN":
+            values = _parse_boolean(raw, fmt)
+            present = _clean(raw, null_values - {v for v in fmt.get("false_values", [])}).is_not_null()
+            failed = present & values.is_null()
+            reason = "out_of_domain"
+        elif target in ("DATE", "TIMESTAMP") and source.dtype.is_temporal():
+            values = _native_temporal(source, target)
+        elif target in ("DOUBLE", "BIGINT") and source.dtype.is_numeric():
+            values = source.cast(POLARS_TYPES[target], strict=False)
+            failed = source.is_not_null() & values.is_null()
+            reason = "unparseable_number"
+        else:
+            text = _clean(raw, null_values)
+            code_map = mapping.codes.get(name)
+            if code_map:
+                text = text.replace(code_map)
+            if target == "VARCHAR":
+                values = text
+            elif target in ("DATE", "TIMESTAMP"):
+                values = _parse_temporal(text, fmt, target, excel)
+                failed, reason = text.is_not_null() & values.is_null(), "unparseable_date"
+            else:
+                values = _parse_number(text, fmt, integer=target == "BIGINT")
+                failed, reason = text.is_not_null() & values.is_null(), "unparseable_number"
+        values = values.alias(name)
+        if failed is not None and failed.any():
+            problems.append(_quarantine_rows(rows, failed, name, raw, reason))
+        if column.required:
+            missing = values.is_null() if failed is None else (values.is_null() & ~failed)
+            if missing.any():
+                problems.append(_quarantine_rows(rows, missing, name, raw, "missing_required"))
+        if column.domain:
+            outside = values.is_not_null() & ~values.is_in(list(column.domain))
+            if outside.any():
+                problems.append(_quarantine_rows(rows, outside, name, raw, "out_of_domain"))
+        typed[name] = values
+    canonical = pl.DataFrame(list(typed.values())).with_columns(rows)
+    quarantine = pl.concat(problems) if problems else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    rejected = quarantine["row"].unique()
+    good = canonical.filter(~pl.col("_row").is_in(rejected.implode()))
+    key = list(entity.key)
+    repeated = good.filter(~pl.struct(key).is_first_distinct())
+    if repeated.height:
+        key_text = pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="|")
+        dup = repeated.select(pl.col("_row").alias("row"), pl.lit("+".join(key)).alias("column"),
+                              key_text.alias("raw_value"), pl.lit("duplicate_key").alias("reason"))
+        quarantine = pl.concat([quarantine, dup.cast(QUARANTINE_SCHEMA)])
+        good = good.filter(pl.struct(key).is_first_distinct())
+    quarantine = quarantine.sort(["row", "column"])
+    return ContractResult(good, quarantine, frame.height, warnings)

@@ -1,0 +1,149 @@
+"""Read one landing file through its profile into a frame of text columns (file-level faults raise FileFault).
+
+CSV: decoded with the profile's encoding (UTF-8 with or without BOM, Latin-1, cp1252), every column read as
+text. Parquet: native columns are kept (the contract step types them). Excel: the entity's sheet via fastexcel,
+every cell as text (date cells arrive as ISO text, the contract step also accepts Excel serial numbers).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import polars as pl
+
+from ingest.profiles import Profile
+
+UTF8_NAMES = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf8-sig"}
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+class FileFault(Exception):
+    """A fault of the whole file (unreadable, empty, truncated, wrong encoding, missing sheet or column).
+
+    The message names the file and the fault; nothing of the file is loaded."""
+
+    def __init__(self, file: str, fault: str):
+        super().__init__(f"{file}: {fault}")
+        self.file = file
+        self.fault = fault
+
+
+def decode_text(data: bytes, encoding: str, file: str) -> str:
+    """Decode a text extract, refusing bytes that show the profile's encoding is wrong."""
+    enc = encoding.lower().replace("_", "-")
+    if enc in UTF8_NAMES:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise FileFault(file, f"wrong encoding: not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); "
+                                  f"the profile says {encoding}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise FileFault(file, f"wrong encoding: the file starts with a UTF-8 byte order mark; the profile says {encoding}")
+    if _UTF8_MULTIBYTE.search(data):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise FileFault(file, f"wrong encoding: the file is UTF-8 (multi-byte characters); the profile says {encoding}")
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise FileFault(file, f"wrong encoding: cannot decode as {encoding}: {exc}") from None
+
+
+def _first_ragged_row(text: str, delimiter: str, skip_rows: int) -> tuple[int, int, int] | None:
+    """(data row, fields, header fields) of the first row with more fields than the header, else None."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    for _ in range(skip_rows):
+        next(reader, None)
+    header = next(reader, [])
+    for number, row in enumerate(reader, start=1):
+        if len(row) > len(header):
+            return number, len(row), len(header)
+    return None
+
+
+def read_csv_text(path: Path, fmt: dict, file: str) -> pl.DataFrame:
+    """Every column of a delimited extract as text; header names stripped of blanks and BOMs."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileFault(file, f"unreadable file: {exc.strerror}") from None
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise FileFault(file, "empty file: no header and no rows")
+    text = decode_text(data, fmt.get("encoding", "utf-8"), file)
+    delimiter = fmt.get("delimiter", ",")
+    skip_rows = int(fmt.get("skip_rows", 0))
+    lines = text.splitlines()
+    if len(lines) <= skip_rows:
+        raise FileFault(file, f"empty file: fewer than {skip_rows + 1} lines, no header row")
+    header_fields = next(csv.reader([lines[skip_rows]], delimiter=delimiter))
+    if len(header_fields) < 2 and len(lines[skip_rows]) > 0 and delimiter not in lines[skip_rows]:
+        # One header field only: almost always the wrong delimiter.
+        raise FileFault(file, f"header {lines[skip_rows][:80]!r} has no {delimiter!r} delimiter; "
+                              "wrong delimiter or not a delimited file")
+    if not text.endswith(("\n", "\r")) and len(lines) > skip_rows + 1:
+        last = next(csv.reader([lines[-1]], delimiter=delimiter), [])
+        if len(last) < len(header_fields):
+            raise FileFault(file, f"truncated file: the last line (data row {len(lines) - skip_rows - 1}) has "
+                                  f"{len(last)} of {len(header_fields)} fields and no line end")
+    try:
+        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=delimiter, has_header=True,
+                            infer_schema=False, skip_rows=skip_rows, quote_char=fmt.get("quote", '"'))
+    except pl.exceptions.ComputeError as exc:
+        ragged = _first_ragged_row(text, delimiter, skip_rows)
+        if ragged:
+            raise FileFault(file, f"malformed row: data row {ragged[0]} has {ragged[1]} fields, "
+                                  f"the header has {ragged[2]}") from None
+        raise FileFault(file, f"unreadable CSV: {str(exc).splitlines()[0]}") from None
+    return frame.rename({c: c.strip().lstrip("\ufeff").strip() for c in frame.columns})
+
+
+def read_parquet(path: Path, file: str) -> pl.DataFrame:
+    """A Parquet extract with its native column types."""
+    if path.stat().st_size == 0:
+        raise FileFault(file, "empty file: 0 bytes")
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several types for corrupt files
+        raise FileFault(file, f"unreadable or truncated Parquet file: {str(exc).splitlines()[0]}") from None
+    return frame.rename({c: c.strip() for c in frame.columns})
+
+
+def read_excel_sheet(path: Path, sheet: str, fmt: dict, file: str) -> pl.DataFrame:
+    """One sheet of a workbook, every cell as text."""
+    import fastexcel
+
+    if path.stat().st_size == 0:
+        raise FileFault(file, "empty file: 0 bytes")
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:
+        raise FileFault(file, f"unreadable or truncated Excel workbook: {str(exc).splitlines()[0]}") from None
+    if sheet not in reader.sheet_names:
+        raise FileFault(file, f"Excel sheet {sheet!r} missing (sheets: {', '.join(reader.sheet_names)})")
+    try:
+        frame = reader.load_sheet(sheet, header_row=int(fmt.get("header_row", 0)), dtypes="string").to_polars()
+    except Exception as exc:
+        raise FileFault(file, f"sheet {sheet!r} unreadable: {str(exc).splitlines()[0]}") from None
+    if frame.width == 0:
+        raise FileFault(file, f"sheet {sheet!r} is empty: no header row")
+    frame = frame.with_columns(pl.col(c).cast(pl.String) for c in frame.columns)
+    return frame.rename({c: str(c).strip() for c in frame.columns})
+
+
+def read_source_frame(path: Path, profile: Profile, sheet: str | None, file: str) -> pl.DataFrame:
+    """The file's rows as delivered (text columns, Parquet native), before mapping and typing."""
+    if not path.is_file():
+        raise FileFault(file, "file not found")
+    kind = profile.file_type
+    if kind == "csv":
+        return read_csv_text(path, profile.format, file)
+    if kind == "parquet":
+        return read_parquet(path, file)
+    return read_excel_sheet(path, sheet, profile.format, file)
