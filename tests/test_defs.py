@@ -1,0 +1,89 @@
+"""The Dagster code location loads, validates and holds the whole nightly graph."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ingest.entities import ENTITIES
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    from tests.conftest import point_at
+
+    point_at(tmp_path_factory.mktemp("defs"))
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_every_layer_is_an_asset(defs):
+    keys = {"/".join(k.path) for k in defs.resolve_all_asset_keys()}
+    assert {f"raw/{name}" for name in ENTITIES} <= keys
+    assert {"warehouse/working_copy", "warehouse/published", "report/readiness_site"} <= keys
+    assert "marts/pilot_to_scale" in keys
+    assert "staging/stg_pilots__pilots" in keys
+
+
+def test_dbt_sources_join_up_with_ingest_assets(defs):
+    graph = defs.resolve_asset_graph()
+    parents = {"/".join(k.path) for k in graph.get(dg.AssetKey(["staging", "stg_mes__machine_states"])).parent_keys}
+    assert "raw/machine_states" in parents
+    assert all(p.startswith(("raw/", "staging/")) for p in parents)
+
+
+def test_models_grouped_by_folder(defs):
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey(["marts", "pilot_to_scale"])).group_name == "marts"
+    assert graph.get(dg.AssetKey(["staging", "stg_erp__materials"])).group_name == "staging"
+    assert graph.get(dg.AssetKey(["raw", "materials"])).group_name == "landing"
+
+
+def test_dbt_tests_are_asset_checks(defs):
+    check_keys = {f"{'/'.join(k.asset_key.path)}:{k.name}" for k in defs.resolve_asset_graph().asset_check_keys}
+    assert any(k.startswith("staging/stg_pilots__pilots:") and "unique" in k for k in check_keys)
+    assert "raw/machine_states:rows_read_equal_loaded_plus_quarantined" in check_keys
+
+
+def test_schedule_and_sensor(defs):
+    schedule = defs.get_schedule_def("nightly_at_two")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.job_name == "nightly"
+    assert defs.get_sensor_def("new_landing_files").job_name == "nightly"
+
+
+def test_landing_sensor_fires_on_new_files_only(tmp_path):
+    from tests.conftest import point_at
+
+    point_at(tmp_path)
+    from orchestration.schedules import new_landing_files
+
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance)
+    assert isinstance(new_landing_files(context), dg.SkipReason)  # nothing landed
+    target = tmp_path / "landing" / "mes-midstate" / "2025-12-31"
+    target.mkdir(parents=True)
+    (target / "state_events.parquet").write_bytes(b"x")
+    first = new_landing_files(context)
+    assert isinstance(first, dg.RunRequest)
+    context = dg.build_sensor_context(instance=instance, cursor=context.cursor)
+    assert isinstance(new_landing_files(context), dg.SkipReason)  # same files, no second run
+
+
+def test_dagster_definitions_validate(tmp_path):
+    env = {**os.environ, "OPSREADY_DATA": str(tmp_path), "DAGSTER_HOME": str(tmp_path),
+           "OPSREADY_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dagster = Path(sys.executable).with_name("dagster")
+    proc = subprocess.run([str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Validation successful" in proc.stdout + proc.stderr
