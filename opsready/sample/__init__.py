@@ -1,5 +1,5 @@
 """The deterministic sample estate (`opsready generate`): landing files in each system's shape + manifest.json."""
 
-from .generate import generate
+from .build import generate
 
 __all__ = ["generate"]

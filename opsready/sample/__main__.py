@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .generate import generate
+from .build import generate
 
 
 def main(argv: list[str] | None = None) -> int:

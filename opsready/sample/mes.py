@@ -178,8 +178,8 @@ def quality_escapes_frame(counts: pl.DataFrame, work_centers: pl.DataFrame, seed
     base_ppm = {wc: float(rng.uniform(500, 1500)) for wc in work_centers["work_center_id"]}
     escaped = []
     for wc, month, shipped in monthly.select("work_center_id", "month", "shipped_units").iter_rows():
-        if line_of[wc] == AI_QUALITY_LINE and month.year >= 2024:
-            ppm = ESCAPE_PPM_AI_LINE[min(month.year, 2025)]
+        if line_of[wc] == AI_QUALITY_LINE:
+            ppm = ESCAPE_PPM_AI_LINE[min(max(month.year, 2024), 2025)]
         else:
             ppm = base_ppm[wc]
         escaped.append(int(round(shipped * ppm / 1e6)))
