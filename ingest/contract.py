@@ -137,7 +137,7 @@ def _native_temporal(series: pl.Series, target: str) -> pl.Series:
 
 
 def _parse_boolean(raw: pl.Series, fmt: dict) -> pl.Series:
-    lower = raw.str.strip_chars().str.to_lowercase()
+    lower = raw.fill_null("").str.strip_chars().str.to_lowercase()
     trues = [v.lower() for v in fmt.get("true_values", DEFAULT_TRUE)]
     falses = [v.lower() for v in fmt.get("false_values", DEFAULT_FALSE)]
     return pl.select(pl.when(lower.is_in(trues)).then(True).when(lower.is_in(falses)).then(False)
@@ -145,7 +145,7 @@ def _parse_boolean(raw: pl.Series, fmt: dict) -> pl.Series:
 
 
 def _quarantine_rows(rows: pl.Series, mask: pl.Series, column: str, raw: pl.Series, reason: str) -> pl.DataFrame:
-    return pl.DataFrame({"row": rows.filter(mask), "column": column, "raw_value": raw.filter(mask),
+    return pl.DataFrame({"row": rows.filter(mask), "column": column, "raw_value": raw.filter(mask).fill_null(""),
                          "reason": reason}, schema=QUARANTINE_SCHEMA)
 
 
@@ -162,6 +162,7 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
     null_values = {str(v) for v in fmt.get("null_values", [""])}
     rows = pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64)
     typed: dict[str, pl.Series] = {}
+    raw_key_text: dict[str, pl.Series] = {}
     problems: list[pl.DataFrame] = []
     for column in entity.columns:
         name, target = column.name, column.type
@@ -172,6 +173,8 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
             continue
         source = frame[found[name]].alias(name)
         raw = _as_text(source)
+        if name in entity.key:
+            raw_key_text[name] = raw.fill_null("")
         failed = None
         if target == "BOOLEAN" and source.dtype == pl.Boolean:
             values = source
@@ -212,16 +215,18 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
                 problems.append(_quarantine_rows(rows, outside, name, raw, "out_of_domain"))
         typed[name] = values
     canonical = pl.DataFrame(list(typed.values())).with_columns(rows)
+    key = list(entity.key)
+    key_text = pl.DataFrame([raw_key_text[k] for k in key]).select(
+        pl.concat_str(key, separator="|").alias("_key_text"))["_key_text"]
     quarantine = pl.concat(problems) if problems else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     rejected = quarantine["row"].unique()
-    good = canonical.filter(~pl.col("_row").is_in(rejected.implode()))
-    key = list(entity.key)
+    good = canonical.with_columns(key_text).filter(~pl.col("_row").is_in(rejected.implode()))
     repeated = good.filter(~pl.struct(key).is_first_distinct())
     if repeated.height:
-        key_text = pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="|")
         dup = repeated.select(pl.col("_row").alias("row"), pl.lit("+".join(key)).alias("column"),
-                              key_text.alias("raw_value"), pl.lit("duplicate_key").alias("reason"))
+                              pl.col("_key_text").alias("raw_value"), pl.lit("duplicate_key").alias("reason"))
         quarantine = pl.concat([quarantine, dup.cast(QUARANTINE_SCHEMA)])
         good = good.filter(pl.struct(key).is_first_distinct())
+    good = good.drop("_key_text")
     quarantine = quarantine.sort(["row", "column"])
     return ContractResult(good, quarantine, frame.height, warnings)

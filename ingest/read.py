@@ -38,8 +38,9 @@ def decode_text(data: bytes, encoding: str, file: str) -> str:
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FileFault(file, f"wrong encoding: not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); "
+            position = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # utf-8-sig drops the BOM first
+            line = data[:position].count(b"\n") + 1
+            raise FileFault(file, f"wrong encoding: not valid UTF-8 (byte 0x{data[position]:02x} at line {line}); "
                                   f"the profile says {encoding}") from None
     if data.startswith(b"\xef\xbb\xbf"):
         raise FileFault(file, f"wrong encoding: the file starts with a UTF-8 byte order mark; the profile says {encoding}")
