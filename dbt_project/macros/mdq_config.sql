@@ -1,0 +1,52 @@
+{#- Master-data quality configuration (SPEC §4). Every list can be overridden with a dbt var of the same name
+    (dbt_project.yml `vars:` or `--vars`); the defaults below are the product's documented rules. -#}
+
+{#- Fields each entity must carry (completeness): one check per field and row. -#}
+{% macro mdq_required_fields(entity) -%}
+    {%- set defaults = {
+        'materials': ['material_type', 'base_uom', 'description', 'standard_cost', 'lead_time_days',
+                      'procurement_type', 'changed_at'],
+        'bom': ['quantity', 'uom'],
+        'equipment': ['work_center_id', 'equipment_type', 'criticality', 'install_date'],
+        'work_centers': ['line_id', 'description', 'is_bottleneck', 'ideal_cycle_time_s', 'criticality'],
+        'production_orders': ['work_center_id', 'material_id', 'planned_qty', 'yield_qty', 'started_at'],
+    } -%}
+    {{ return(var('mdq_required_fields', defaults)[entity]) }}
+{%- endmacro %}
+
+{#- Units of measure a canonical row may carry (validity). -#}
+{% macro mdq_allowed_uoms() -%}
+    {{ return(var('mdq_allowed_uoms', ['EA', 'KG', 'M', 'L', 'PAC'])) }}
+{%- endmacro %}
+
+{#- Criticality classes (validity). -#}
+{% macro mdq_allowed_criticality() -%}
+    {{ return(var('mdq_allowed_criticality', ['A', 'B', 'C'])) }}
+{%- endmacro %}
+
+{#- Material types (validity). -#}
+{% macro mdq_allowed_material_types() -%}
+    {{ return(var('mdq_allowed_material_types', ['FERT', 'HALB', 'ROH'])) }}
+{%- endmacro %}
+
+{#- A SQL list literal: ('A', 'B'). -#}
+{% macro mdq_sql_list(values) -%}
+    ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- Description normalised for duplicate detection: lower case, trimmed, inner whitespace collapsed to one space. -#}
+{% macro mdq_normalise_text(expr) -%}
+    regexp_replace(lower(trim({{ expr }})), '\s+', ' ', 'g')
+{%- endmacro %}
+
+{#- One completeness check row per required field: columns rule, passed, failing_value. Expects alias `r`. -#}
+{% macro mdq_completeness_checks(entity, key_expr) -%}
+    {%- for field in mdq_required_fields(entity) %}
+    select r.as_of, r.plant_id, '{{ entity }}' as entity, r.record_id, {{ key_expr }} as record_key,
+           'completeness' as dimension, '{{ field }}_present' as rule,
+           r.{{ field }} is not null and trim(cast(r.{{ field }} as varchar)) <> '' as passed,
+           cast(null as varchar) as failing_value
+    from rows_as_of as r
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -1,0 +1,18 @@
+-- Every master-data quality check result: one row per as_of × plant × entity × record × rule (passed true/false).
+-- The rules and their dimensions are documented in the int_mdq_<entity>_checks models.
+{%- set entity_models = ['int_mdq_materials_checks', 'int_mdq_bom_checks', 'int_mdq_equipment_checks',
+                         'int_mdq_work_centers_checks', 'int_mdq_production_orders_checks'] %}
+{% for m in entity_models %}
+select
+    cast(as_of as date) as as_of,
+    cast(plant_id as varchar) as plant_id,
+    cast(entity as varchar) as entity,
+    cast(record_id as varchar) as record_id,
+    cast(record_key as varchar) as record_key,
+    cast(dimension as varchar) as dimension,
+    cast(rule as varchar) as rule,
+    cast(passed as boolean) as passed,
+    cast(failing_value as varchar) as failing_value
+from {{ ref(m) }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

@@ -1,0 +1,61 @@
+-- Master-data quality checks on the material master, one row per record × rule × as_of (passed true/false).
+--   completeness: every field of mdq_required_fields('materials') present
+--   validity:     base_uom in mdq_allowed_uoms; material_type in mdq_allowed_material_types; standard_cost > 0;
+--                 lead_time_days >= 0 (a missing value is a completeness failure, not a validity one)
+--   uniqueness:   (plant_id, material_id) not seen before in the snapshot; normalised description + material_type +
+--                 base_uom not seen before for another material of the plant (the first by material_id is the
+--                 original, later ones are the duplicates)
+--   timeliness:   changed_at within var('timeliness_window_days') days before as_of (missing changed_at fails)
+with rows_as_of as (
+    {{ mdq_snapshot_as_of('stg_erp__materials_history') }}
+),
+
+ranked as (
+    select
+        rows_as_of.*,
+        row_number() over (
+            partition by as_of, plant_id, material_id order by record_id
+        ) as key_occurrence,
+        case when description is not null then
+            row_number() over (
+                partition by as_of, plant_id, {{ mdq_normalise_text('description') }}, material_type, base_uom
+                order by material_id, record_id
+            )
+        end as description_occurrence
+    from rows_as_of
+)
+
+{{ mdq_completeness_checks('materials', 'r.material_id') }}
+
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'base_uom_allowed',
+       base_uom is null or base_uom in {{ mdq_sql_list(mdq_allowed_uoms()) }}, base_uom
+from rows_as_of
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'material_type_allowed',
+       material_type is null or material_type in {{ mdq_sql_list(mdq_allowed_material_types()) }}, material_type
+from rows_as_of
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'standard_cost_positive',
+       standard_cost is null or standard_cost > 0, cast(standard_cost as varchar)
+from rows_as_of
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'lead_time_days_not_negative',
+       lead_time_days is null or lead_time_days >= 0, cast(lead_time_days as varchar)
+from rows_as_of
+
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'uniqueness', 'material_id_unique',
+       key_occurrence = 1, material_id
+from ranked
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'uniqueness', 'description_type_uom_unique',
+       coalesce(description_occurrence, 1) = 1, description
+from ranked
+
+union all
+select as_of, plant_id, 'materials', record_id, material_id, 'timeliness', 'changed_within_window',
+       changed_at is not null
+       and changed_at >= cast(as_of as timestamp) - interval ({{ var('timeliness_window_days') }}) day,
+       cast(changed_at as varchar)
+from rows_as_of

@@ -1,0 +1,28 @@
+-- Master-data quality checks on work centers, one row per record × rule × as_of.
+--   completeness: mdq_required_fields('work_centers'); validity: ideal_cycle_time_s > 0, criticality in A/B/C;
+--   uniqueness: work_center_id not seen before in the snapshot.
+with rows_as_of as (
+    {{ mdq_snapshot_as_of('stg_erp__work_centers_history') }}
+),
+
+ranked as (
+    select
+        rows_as_of.*,
+        row_number() over (partition by as_of, work_center_id order by record_id) as key_occurrence
+    from rows_as_of
+)
+
+{{ mdq_completeness_checks('work_centers', 'r.work_center_id') }}
+
+union all
+select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'ideal_cycle_time_positive',
+       ideal_cycle_time_s is null or ideal_cycle_time_s > 0, cast(ideal_cycle_time_s as varchar)
+from ranked
+union all
+select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'criticality_allowed',
+       criticality is null or criticality in {{ mdq_sql_list(mdq_allowed_criticality()) }}, criticality
+from ranked
+union all
+select as_of, plant_id, 'work_centers', record_id, work_center_id, 'uniqueness', 'work_center_id_unique',
+       key_occurrence = 1, work_center_id
+from ranked
