@@ -109,7 +109,7 @@ def dirty_snapshot(master: dict[str, pl.DataFrame], company: str, snapshot: date
     """The company's master entities as extracted on `snapshot`, with semantic defects and their counts."""
     d = dirt_level(company, snapshot)
     plants = master["plants"].filter(pl.col("company") == company)
-    ids = plants["plant_id"]
+    ids = plants["plant_id"].to_list()
     out: dict[str, pl.DataFrame] = {"plants": plants}
     counts: dict[str, dict[str, int]] = {}
     company_salt = 1 if company == MIDSTATE else 2
