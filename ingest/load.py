@@ -101,10 +101,13 @@ def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: 
 
 def _previous_load(con, lf: LandingFile, sha: str) -> tuple[str | None, tuple | None]:
     """(load_id of the same bytes already loaded, (load_id, sha256) of an earlier load of this source/date/entity)."""
+    # Events: the same bytes under any date would load the same events twice. Snapshots: the same bytes under a
+    # new date are a new (unchanged) snapshot and must load, or staging's "latest snapshot" would go stale.
+    same_date = ENTITIES[lf.entity].snapshot
     same = con.execute(
         "SELECT load_id, file FROM audit.load_log WHERE source = ? AND entity = ? AND sha256 = ? "
-        "AND status IN ('loaded', 'replaced') ORDER BY loaded_at DESC LIMIT 1",
-        [lf.source, lf.entity, sha]).fetchone()
+        "AND status IN ('loaded', 'replaced') AND (NOT ? OR extract_date = ?) ORDER BY loaded_at DESC LIMIT 1",
+        [lf.source, lf.entity, sha, same_date, lf.extract_date]).fetchone()
     earlier = con.execute(
         "SELECT load_id, sha256, file FROM audit.load_log WHERE source = ? AND entity = ? AND extract_date = ? "
         "AND status IN ('loaded', 'replaced') ORDER BY loaded_at DESC LIMIT 1",
@@ -123,8 +126,8 @@ def parse_file(lf: LandingFile) -> ContractResult:
     entity = ENTITIES[lf.entity]
     result = apply_contract(frame, entity, profile.entities[lf.entity], profile.format, lf.rel_path,
                             excel=profile.file_type == "xlsx")
-    if result.rows_read == 0 and entity.snapshot:
-        raise FileFault(lf.rel_path, f"empty file: a header but no data rows in a {lf.entity} snapshot")
+    if result.rows_read == 0:
+        result.warnings.append("no data rows (header only)")
     return result
 
 

@@ -63,7 +63,7 @@ def _fail(path: Path, message: str):
 def parse_profile(path: Path) -> Profile:
     """Read and validate one profile YAML; raise ProfileError naming the file and the problem."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         _fail(path, f"not valid YAML: {exc}")
     if not isinstance(doc, dict):

@@ -1,0 +1,121 @@
+"""Idempotency, replacement, failure isolation and GX blocking of ingest, on real DuckDB files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+from ingest import load_entity  # noqa: E402
+from ingest.gx import blocking_failures, validate_frame  # noqa: E402
+
+CASES = Path(__file__).resolve().parent / "bad_inputs" / "cases"
+
+
+def land(landing: Path, case: str, extract_date: str = "2023-03-31", source: str = "erp-midstate",
+         name: str = "MARC.csv") -> Path:
+    """Copy one corpus file into a landing folder under the given extract date."""
+    target = landing / source / extract_date / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CASES / case / source / "2023-03-31" / name, target)
+    return target
+
+
+def statuses(con) -> list[str]:
+    return [r[0] for r in con.execute("SELECT status FROM audit.load_log ORDER BY loaded_at, rowid").fetchall()]
+
+
+def raw_count(con, where: str = "true") -> int:
+    return con.execute(f"SELECT count(*) FROM raw.materials WHERE {where}").fetchone()[0]
+
+
+def test_same_file_twice_loads_once(tmp_path):
+    landing = tmp_path / "landing"
+    land(landing, "ms_clean_reference")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    first = load_entity(con, "materials", landing, "run-1")
+    second = load_entity(con, "materials", landing, "run-2")
+    assert [r.status for r in first] == ["loaded"] and [r.status for r in second] == ["skipped"]
+    assert second[0].rows_read == 0 and "same sha256 already loaded" in second[0].message
+    assert raw_count(con) == 3  # the clean reference file has 3 rows
+    assert statuses(con) == ["loaded", "skipped"]
+
+
+def test_corrected_reextract_replaces_only_that_date(tmp_path):
+    landing = tmp_path / "landing"
+    march = land(landing, "ms_clean_reference", "2023-03-31")  # 3 rows
+    land(landing, "ms_no_bom", "2023-06-30")  # 2 rows
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    assert [r.status for r in load_entity(con, "materials", landing, "run-1")] == ["loaded", "loaded"]
+    shutil.copyfile(CASES / "ms_duplicate_key" / "erp-midstate" / "2023-03-31" / "MARC.csv", march)  # 3 read, 2 ok
+    results = load_entity(con, "materials", landing, "run-2")
+    assert [r.status for r in results] == ["replaced", "skipped"]
+    assert "3 earlier rows of 2023-03-31 deleted" in results[0].message
+    assert raw_count(con, "_extract_date = DATE '2023-03-31'") == 2
+    assert raw_count(con, f"_load_id = '{results[0].load_id}'") == 2
+    assert raw_count(con, "_extract_date = DATE '2023-06-30'") == 2
+    described = con.execute("SELECT description FROM raw.materials WHERE _extract_date = DATE '2023-03-31' "
+                            "AND material_id = 'A1'").fetchall()
+    assert described == [("Widget",)]  # the first occurrence wins; the second is quarantined
+
+
+def test_failed_reextract_leaves_loaded_rows_untouched(tmp_path):
+    landing = tmp_path / "landing"
+    march = land(landing, "ms_clean_reference")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    load_entity(con, "materials", landing, "run-1")
+    before = con.execute("SELECT * FROM raw.materials ORDER BY _row").fetchall()
+    shutil.copyfile(CASES / "ms_truncated" / "erp-midstate" / "2023-03-31" / "MARC.csv", march)
+    results = load_entity(con, "materials", landing, "run-2")
+    assert results[0].status == "failed" and "truncated file" in results[0].message
+    assert con.execute("SELECT * FROM raw.materials ORDER BY _row").fetchall() == before
+    assert statuses(con) == ["loaded", "failed"]
+    # the failed file is retried next run: still failed, nothing loaded
+    assert [r.status for r in load_entity(con, "materials", landing, "run-3")] == ["failed"]
+    assert raw_count(con) == 3
+
+
+def test_event_bytes_under_a_new_date_are_skipped_but_snapshot_bytes_load(tmp_path):
+    landing = tmp_path / "landing"
+    land(landing, "ms_clean_reference", "2023-03-31")
+    land(landing, "ms_clean_reference", "2023-06-30")  # unchanged snapshot: a new snapshot date, must load
+    land(landing, "ms_unknown_cost_category", "2023-03-31", name="COEP.csv")
+    land(landing, "ms_unknown_cost_category", "2023-04-30", name="COEP.csv")  # same postings again: skip
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    assert [r.status for r in load_entity(con, "materials", landing, "run-1")] == ["loaded", "loaded"]
+    assert [r.status for r in load_entity(con, "cost_ledger", landing, "run-1")] == ["loaded", "skipped"]
+    assert raw_count(con) == 6
+    assert con.execute("SELECT count(*) FROM raw.cost_ledger").fetchone()[0] == 1
+
+
+def test_error_severity_expectation_blocks_and_warning_does_not():
+    frame = pl.DataFrame({"posting_id": ["P1", "P1"], "posting_date": [None, None], "initiative_id": ["I", "I"],
+                          "plant_id": ["M1", "M1"], "category": ["license", "license"], "amount": [1.0, 2.0],
+                          "currency": ["USD", "EURO"], "_row": [1, 2]},
+                         schema_overrides={"posting_date": pl.Date})
+    outcomes = validate_frame("cost_ledger", frame)
+    failed = {o.expectation: o.severity for o in outcomes if not o.success}
+    assert failed == {"expect_column_values_to_be_unique(posting_id)": "error",
+                      "expect_column_value_lengths_to_equal(currency)": "warning"}
+    assert [o.expectation for o in blocking_failures(outcomes)] == ["expect_column_values_to_be_unique(posting_id)"]
+
+
+def test_load_log_sum_rule_and_quarantine_rows_agree(tmp_path):
+    landing = tmp_path / "landing"
+    land(landing, "ms_two_faults_one_row", "2023-03-31")
+    land(landing, "ms_duplicate_key", "2023-06-30")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    load_entity(con, "materials", landing, "run-1")
+    rows = con.execute("""
+        SELECT l.rows_read, l.rows_loaded, l.rows_quarantined,
+               (SELECT count(*) FROM raw.materials r WHERE r._load_id = l.load_id),
+               (SELECT count(DISTINCT q."row") FROM audit.quarantine q WHERE q.load_id = l.load_id),
+               (SELECT count(*) FROM audit.quarantine q WHERE q.load_id = l.load_id)
+        FROM audit.load_log l ORDER BY extract_date""").fetchall()
+    # two_faults: 2 read, 1 loaded, 1 row with 2 faults; duplicate_key: 3 read, 2 loaded, 1 quarantined
+    assert rows == [(2, 1, 1, 1, 1, 2), (3, 2, 1, 2, 1, 1)]
