@@ -15,9 +15,9 @@ import polars as pl
 from .estate import GLOBALTECH, MIDSTATE, PLANTS, lines_per_plant
 
 # Share of rows carrying each semantic defect, by company and snapshot date.
-MIDSTATE_DIRT = {date(2022, 3, 31): 0.13, date(2022, 6, 30): 0.10, date(2022, 9, 30): 0.06}
+MIDSTATE_DIRT = {date(2022, 3, 31): 0.28, date(2022, 6, 30): 0.20, date(2022, 9, 30): 0.11}
 MIDSTATE_CLEAN_DIRT = 0.006
-GLOBALTECH_DIRT = 0.17
+GLOBALTECH_DIRT = 0.35
 
 INVALID_UOM = {MIDSTATE: "STK", GLOBALTECH: "pcs"}  # system codes missing from the profiles' UoM maps
 UNKNOWN_WORK_CENTER = "ZZ-UNKNOWN"
@@ -29,7 +29,7 @@ def dirt_level(company: str, snapshot: date) -> float:
     """Share of master rows carrying each kind of semantic defect on a snapshot date."""
     if company == GLOBALTECH:
         return GLOBALTECH_DIRT
-    return MIDSTATE_DIRT.get(snapshot, MIDSTATE_CLEAN_DIRT if snapshot > date(2022, 9, 30) else 0.13)
+    return MIDSTATE_DIRT.get(snapshot, MIDSTATE_CLEAN_DIRT if snapshot > date(2022, 9, 30) else MIDSTATE_DIRT[date(2022, 3, 31)])
 
 
 def plants_frame() -> pl.DataFrame:
