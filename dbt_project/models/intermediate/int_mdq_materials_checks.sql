@@ -7,22 +7,11 @@
 --                 original, later ones are the duplicates)
 --   timeliness:   changed_at within var('timeliness_window_days') days before as_of (missing changed_at fails)
 with rows_as_of as (
-    {{ mdq_snapshot_as_of('stg_erp__materials_history') }}
+    select * from {{ ref('int_mdq_materials_as_of') }}
 ),
 
 ranked as (
-    select
-        rows_as_of.*,
-        row_number() over (
-            partition by as_of, plant_id, material_id order by record_id
-        ) as key_occurrence,
-        case when description is not null then
-            row_number() over (
-                partition by as_of, plant_id, {{ mdq_normalise_text('description') }}, material_type, base_uom
-                order by material_id, record_id
-            )
-        end as description_occurrence
-    from rows_as_of
+    select * from rows_as_of
 )
 
 {{ mdq_completeness_checks('materials', 'r.material_id') }}
