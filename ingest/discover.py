@@ -28,6 +28,7 @@ class LandingFile:
     rel_path: str  # relative to the landing folder, with '/' separators
     sheet: str | None = None
     error: str | None = None
+    profile_dir: Path = PROFILE_DIR
 
 
 def _entity_for_file(profile: Profile, file_name: str) -> list[str]:
@@ -72,7 +73,8 @@ def discover(landing_dir: Path, profile_dir: Path = PROFILE_DIR) -> list[Landing
             kind = profile.kind if profile else None
             name = profile.name if profile else None
             if error is not None:
-                found.append(LandingFile(source, name, kind, extract_date, None, path, rel, error=error))
+                found.append(LandingFile(source, name, kind, extract_date, None, path, rel, error=error,
+                                         profile_dir=profile_dir))
                 continue
             entities = _entity_for_file(profile, path.name)
             if not entities:
@@ -80,10 +82,12 @@ def discover(landing_dir: Path, profile_dir: Path = PROFILE_DIR) -> list[Landing
                     {profile.workbook} if profile.workbook else set()))
                 found.append(LandingFile(source, name, kind, extract_date, None, path, rel,
                                          error=f"{rel}: profile {name} maps no entity to file {path.name!r} "
-                                               f"(expected one of: {', '.join(known)})"))
+                                               f"(expected one of: {', '.join(known)})",
+                                         profile_dir=profile_dir))
                 continue
             for entity in entities:
                 sheet = profile.entities[entity].sheet
-                found.append(LandingFile(source, name, kind, extract_date, entity, path, rel, sheet=sheet))
+                found.append(LandingFile(source, name, kind, extract_date, entity, path, rel, sheet=sheet,
+                                         profile_dir=profile_dir))
     found.sort(key=lambda f: (f.source, f.extract_date or date.min, f.entity or "", f.rel_path))
     return found

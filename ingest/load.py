@@ -22,7 +22,7 @@ import polars as pl
 from ingest.contract import ContractResult, apply_contract
 from ingest.discover import LandingFile, discover
 from ingest.entities import ENTITIES
-from ingest.profiles import load_profile
+from ingest.profiles import PROFILE_DIR, load_profile
 from ingest.read import FileFault, read_source_frame
 from ingest.warehouse import ensure_warehouse
 
@@ -119,7 +119,7 @@ def parse_file(lf: LandingFile) -> ContractResult:
     """Read one landing file through its profile and check it against its entity's contract (no database)."""
     if lf.error:
         raise FileFault(lf.rel_path, lf.error)
-    profile = load_profile(lf.source)
+    profile = load_profile(lf.source, lf.profile_dir)
     if profile is None:
         raise FileFault(lf.rel_path, f"unknown profile {lf.source!r}")
     frame = read_source_frame(lf.path, profile, lf.sheet, lf.rel_path)
@@ -238,14 +238,14 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
 
 
 def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, run_id: str,
-                run_expectations: bool = True) -> list[LoadResult]:
+                run_expectations: bool = True, profile_dir: Path = PROFILE_DIR) -> list[LoadResult]:
     """Load every landing file of `entity` not loaded yet, in extract-date order; one LoadResult per file.
 
     Never raises for a bad file (status `failed`, message names the file and the fault)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     ensure_warehouse(con)
-    files = [f for f in discover(Path(landing_dir)) if f.entity == entity]
+    files = [f for f in discover(Path(landing_dir), profile_dir) if f.entity == entity]
     files.sort(key=lambda f: (f.extract_date, f.source, f.rel_path))
     return [load_file(con, f, run_id, run_expectations) for f in files]
 

@@ -119,3 +119,27 @@ def test_load_log_sum_rule_and_quarantine_rows_agree(tmp_path):
         FROM audit.load_log l ORDER BY extract_date""").fetchall()
     # two_faults: 2 read, 1 loaded, 1 row with 2 faults; duplicate_key: 3 read, 2 loaded, 1 quarantined
     assert rows == [(2, 1, 1, 1, 1, 2), (3, 2, 1, 2, 1, 1)]
+
+
+def test_readme_example_profile_loads_a_new_system_without_code_change(tmp_path):
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "ingest" / "README.md").read_text(encoding="utf-8")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "erp-s4-werk-nord.yaml").write_text(re.search(r"```yaml\n(.*?)```", readme, re.S).group(1))
+    landing = tmp_path / "landing" / "erp-s4-werk-nord" / "2025-03-31"
+    landing.mkdir(parents=True)
+    text = ("Materialstamm Werk Nord, Stand 31.03.2025\n"
+            "Werk;Materialnummer;Materialart;Basismengeneinheit;Materialkurztext;Standardpreis;Planlieferzeit;"
+            "Beschaffungsart;Letzte Änderung\n"
+            "N1;M-1;FERT;ST;Schraube – verzinkt;1.050,25;7;F;15.03.2025\n"
+            "N1;M-2;ROH;KG;Blech;-;3;E;16.03.2025 12:30:00\n")
+    (landing / "Materialstamm.csv").write_bytes(text.encode("cp1252"))
+    con = duckdb.connect()
+    results = load_entity(con, "materials", tmp_path / "landing", "run-1", profile_dir=profiles)
+    assert [(r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) for r in results] == [("loaded", 2, 2, 0)]
+    rows = con.execute("SELECT material_id, description, base_uom, standard_cost, procurement_type, "
+                       "strftime(changed_at, '%Y-%m-%d %H:%M') FROM raw.materials ORDER BY _row").fetchall()
+    assert rows == [("M-1", "Schraube – verzinkt", "EA", 1050.25, "buy", "2025-03-15 00:00"),
+                    ("M-2", "Blech", "KG", None, "make", "2025-03-16 12:30")]
