@@ -1,0 +1,178 @@
+"""An independent recomputation of OEE in Polars, straight from the MES landing files, against marts.fct_oee_daily.
+
+A small estate (scale 0.25) is generated into a temp folder, ingested and built with the real dbt project. The test
+then re-derives, for a random sample of MidState work-center days, the ISO 22400 time components (splitting every
+interval at the plant's local midnight with Polars' own time-zone database, not DuckDB's ICU), the hourly counts
+and the ideal cycle time read from the ERP work-center file, and compares. Work-center days touched by a row the
+reading below would reject, or by an overlapping or negative interval, are left out of the sample: those are the
+defect model's business (tests/test_dbt_oee.py covers them by hand).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import yaml
+
+from ingest.load import load_entity
+from opsready.sample import generate
+from opsready.sample.estate import PLANTS
+
+REPO = Path(__file__).resolve().parent.parent
+DBT_DIR = REPO / "dbt_project"
+ENTITIES = ["plants", "work_centers", "reason_codes", "machine_states", "production_counts"]
+SAMPLE_SIZE = 80
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory):
+    root = tmp_path_factory.mktemp("oee_independent")
+    generate(root, seed=7, scale=0.25)
+    warehouse = root / "wh.duckdb"
+    con = duckdb.connect(str(warehouse))
+    for entity in ENTITIES:
+        results = load_entity(con, entity, root / "landing", "oee-independent", run_expectations=False)
+        assert results and all(r.status != "failed" for r in results), entity
+    con.close()
+    env = dict(os.environ, OPSREADY_WAREHOUSE=str(warehouse), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--profiles-dir", str(DBT_DIR), "--project-dir",
+           str(DBT_DIR), "--target-path", str(root / "target"), "--log-path", str(root / "logs"),
+           "--indirect-selection", "cautious", "--select", "+fct_oee_daily", "--exclude", "test_type:data"]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return root, warehouse
+
+
+def _profile(name: str) -> dict:
+    return yaml.safe_load((REPO / "ingest" / "profiles" / f"{name}.yaml").read_text())
+
+
+def _read_states(landing: Path) -> pl.DataFrame:
+    spec = _profile("mes-midstate")["entities"]["machine_states"]
+    inverse = {v: k for k, v in spec["columns"].items()}
+    frames = [pl.read_parquet(f) for f in sorted((landing / "mes-midstate").glob(f"*/{spec['file']}"))]
+    states = pl.concat(frames, how="vertical_relaxed").rename(inverse)
+    return states.with_columns(pl.col("state").replace_strict(spec["codes"]["state"], default=None))
+
+
+def _read_counts(landing: Path) -> pl.DataFrame:
+    spec = _profile("mes-midstate")["entities"]["production_counts"]
+    inverse = {v: k for k, v in spec["columns"].items()}
+    frames = [pl.read_parquet(f) for f in sorted((landing / "mes-midstate").glob(f"*/{spec['file']}"))]
+    return pl.concat(frames, how="vertical_relaxed").rename(inverse)
+
+
+def _read_ideal_cycle_times(landing: Path) -> dict[str, float]:
+    latest = sorted((landing / "erp-midstate").iterdir())[-1]
+    frame = pl.read_csv(latest / "CRHD.csv", separator=";", infer_schema=False, encoding="utf8-lossy")
+    frame = frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
+    out = {}
+    for wc, ict in zip(frame["ARBPL"], frame["VGW01"]):
+        try:
+            out[wc] = float(ict.replace(",", "."))
+        except (AttributeError, ValueError):
+            continue
+    return out
+
+
+def _split_at_local_midnight(states: pl.DataFrame, tz: str) -> pl.DataFrame:
+    local = states.with_columns(
+        pl.col("started_at").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).alias("local_start"),
+        pl.col("ended_at").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).alias("local_end"),
+    ).with_columns(
+        pl.date_ranges(pl.col("local_start").dt.date(),
+                       (pl.col("local_end") - pl.duration(microseconds=1)).dt.date()).alias("day")
+    ).explode("day")
+    bounds = local.with_columns(
+        pl.col("day").cast(pl.Datetime("us")).dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+        .alias("day_start"),
+        pl.col("day").dt.offset_by("1d").cast(pl.Datetime("us"))
+        .dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").alias("day_end"),
+    )
+    clipped = bounds.with_columns(
+        pl.max_horizontal("local_start", "day_start").alias("piece_start"),
+        pl.min_horizontal("local_end", "day_end").alias("piece_end"),
+    )
+    return clipped.select(
+        "plant_id", "work_center_id", "day", "state",
+        ((pl.col("piece_end") - pl.col("piece_start")).dt.total_microseconds() / 1e6).alias("seconds"))
+
+
+def test_fct_oee_daily_matches_an_independent_polars_recomputation(estate):
+    root, warehouse = estate
+    landing = root / "landing"
+    tz_of = {p.plant_id: p.timezone for p in PLANTS if p.company == "MidState Components"}
+    states = _read_states(landing).filter(pl.col("plant_id").is_in(list(tz_of)))
+    required = ["plant_id", "work_center_id", "started_at", "ended_at", "state"]
+    rejected = states.filter(pl.any_horizontal(pl.col(c).is_null() for c in required))
+    states = states.drop_nulls(required).sort("plant_id", "work_center_id", "started_at", "ended_at")
+    suspicious = pl.concat([
+        rejected.select("plant_id", "work_center_id", "started_at", "ended_at")
+        .drop_nulls(["plant_id", "work_center_id"]),
+        states.filter(
+            (pl.col("ended_at") <= pl.col("started_at"))
+            | (pl.col("started_at") < pl.col("ended_at").cum_max().shift(1).over("plant_id", "work_center_id"))
+            | pl.struct("plant_id", "work_center_id", "started_at").is_duplicated()
+        ).select("plant_id", "work_center_id", "started_at", "ended_at"),
+    ], how="vertical_relaxed")
+
+    pieces = pl.concat([_split_at_local_midnight(states.filter(pl.col("plant_id") == p), tz)
+                        for p, tz in tz_of.items()], how="vertical_relaxed")
+    components = pieces.group_by("plant_id", "work_center_id", "day").agg(
+        pl.col("seconds").filter(pl.col("state").is_in(["RUNNING", "SETUP", "UNPLANNED_STOP"])).sum().alias("pbt_s"),
+        pl.col("seconds").filter(pl.col("state") == "RUNNING").sum().alias("apt_s"),
+        pl.col("seconds").filter(pl.col("state") == "UNPLANNED_STOP").sum().alias("adot_s"),
+        pl.col("seconds").filter(pl.col("state") == "SETUP").sum().alias("sut_s"),
+    )
+    bad_days = pl.concat([
+        _split_at_local_midnight(
+            suspicious.filter((pl.col("plant_id") == p) & (pl.col("ended_at") > pl.col("started_at")))
+        .with_columns(pl.lit("X").alias("state")), tz)
+        .select("plant_id", "work_center_id", "day")
+        for p, tz in tz_of.items()
+    ] + [suspicious.select("plant_id", "work_center_id", pl.col("started_at").dt.date().alias("day"))],
+        how="vertical_relaxed").unique()
+
+    counts = _read_counts(landing).filter(pl.col("plant_id").is_in(list(tz_of))).drop_nulls(
+        ["plant_id", "work_center_id", "hour", "produced_qty", "good_qty"])
+    counts = pl.concat([
+        counts.filter(pl.col("plant_id") == p).with_columns(
+            pl.col("hour").dt.replace_time_zone("UTC").dt.convert_time_zone(tz).dt.date().alias("day"))
+        for p, tz in tz_of.items()
+    ]).group_by("plant_id", "work_center_id", "day").agg(pl.sum("produced_qty"), pl.sum("good_qty"),
+                                                         pl.len().alias("n_hours"))
+    ideal = _read_ideal_cycle_times(landing)
+
+    expected = (components.join(bad_days, on=["plant_id", "work_center_id", "day"], how="anti")
+                .join(counts, on=["plant_id", "work_center_id", "day"], how="inner")
+                .filter(pl.col("work_center_id").is_in(list(ideal)) & (pl.col("apt_s") > 0))
+                .sort("plant_id", "work_center_id", "day")
+                .sample(SAMPLE_SIZE, seed=11))
+    assert expected.height == SAMPLE_SIZE
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.register("expected", expected.select("plant_id", "work_center_id", "day").to_arrow())
+    actual = pl.from_arrow(con.sql(
+        "select f.* from marts.fct_oee_daily f join expected e using (plant_id, work_center_id, day)"
+    ).to_arrow_table())
+    con.close()
+    assert actual.height == SAMPLE_SIZE
+    both = expected.join(actual, on=["plant_id", "work_center_id", "day"], suffix="_dbt")
+    for row in both.iter_rows(named=True):
+        where = (row["work_center_id"], row["day"])
+        for col in ["pbt_s", "apt_s", "adot_s", "sut_s", "produced_qty", "good_qty"]:
+            assert row[f"{col}_dbt"] == pytest.approx(row[col], abs=1e-3), (where, col)
+        ict = ideal[row["work_center_id"]]
+        availability = row["apt_s"] / row["pbt_s"]
+        effectiveness = row["produced_qty"] * ict / row["apt_s"]
+        quality = row["good_qty"] / row["produced_qty"]
+        assert row["availability"] == pytest.approx(availability, rel=1e-9), where
+        assert row["effectiveness"] == pytest.approx(effectiveness, rel=1e-9), where
+        assert row["quality_rate"] == pytest.approx(quality, rel=1e-9), where
+        assert row["oee"] == pytest.approx(availability * effectiveness * quality, rel=1e-9), where
