@@ -12,7 +12,7 @@ from orchestration.landing.assets import landing_assets
 from orchestration.landing.checks import landing_checks
 from orchestration.reporting.assets import readiness_report
 from orchestration.resources import warehouse_resource
-from orchestration.schedules import new_landing_files, nightly_job, nightly_schedule
+from orchestration.schedules import new_landing_files, nightly_job, nightly_schedule, warehouse_job
 from orchestration.transform.assets import dbt_resource, opsready_dbt_models
 from orchestration.warehouse.assets import published_warehouse, working_copy
 
@@ -26,7 +26,7 @@ with warnings.catch_warnings():
     defs = dg.Definitions(
         assets=[working_copy, *landing_assets, opsready_dbt_models, published_warehouse, readiness_report],
         asset_checks=landing_checks,
-        jobs=[nightly_job],
+        jobs=[nightly_job, warehouse_job],
         schedules=[nightly_schedule],
         sensors=[new_landing_files],
         resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},

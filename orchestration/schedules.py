@@ -15,6 +15,13 @@ nightly_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,  # DuckDB allows one writing process
 )
 
+warehouse_job = dg.define_asset_job(
+    name="warehouse_only",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("report"),
+    description="The nightly without the report build: working copy → ingest → dbt → publish.",
+    executor_def=dg.in_process_executor,
+)
+
 nightly_schedule = dg.ScheduleDefinition(
     name="nightly_at_two",
     job=nightly_job,

@@ -17,7 +17,7 @@ def build_row_balance_check(entity_name: str) -> dg.AssetChecksDefinition:
                 "select file, rows_read, rows_loaded, rows_quarantined from audit.load_log "
                 "where entity = ? and run_id = ? and status in ('loaded', 'replaced') "
                 "and rows_read <> rows_loaded + rows_quarantined",
-                [entity_name, context.run_id],
+                [entity_name, context.run.run_id],
             ).fetchall()
         return dg.AssetCheckResult(passed=not bad, metadata={"unbalanced_files": [list(map(str, b)) for b in bad]})
 
@@ -39,7 +39,7 @@ def build_expectations_check(entity_name: str) -> dg.AssetChecksDefinition:
                 rows = con.execute(
                     "select r.severity, r.expectation, l.file from audit.expectation_results r "
                     "join audit.load_log l using (load_id) where l.entity = ? and l.run_id = ? and not r.success",
-                    [entity_name, context.run_id],
+                    [entity_name, context.run.run_id],
                 ).fetchall()
         errors = [f"{f}: {e}" for s, e, f in rows if s == "error"]
         warnings = [f"{f}: {e}" for s, e, f in rows if s != "error"]

@@ -1,8 +1,10 @@
 """The warehouse's life in a run: a fresh working copy at the start, an atomic publish at the end."""
 
 
-import duckdb
 import dagster as dg
+import duckdb
+
+import ingest
 
 from opsready import paths
 from orchestration.transform.assets import opsready_dbt_models
@@ -20,7 +22,12 @@ def working_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     Analysts never see it; a killed run leaves it behind and the next run replaces it."""
     path = reset_working_copy()
     context.log.info(f"working copy ready at {path}")
-    return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size})
+    with duckdb.connect(str(path)) as con:
+        unplaced = ingest.record_unmapped_files(con, paths.landing_dir(), context.run.run_id)
+    for r in unplaced:  # recorded in audit.load_log as failed; they belong to no entity, so they block nothing
+        context.log.warning(f"landing file not loaded: {r.file}: {r.message}")
+    return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size,
+                                          "unplaced_landing_files": [f"{r.file}: {r.message}" for r in unplaced]})
 
 
 def integrity_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
