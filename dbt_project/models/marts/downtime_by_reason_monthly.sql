@@ -1,0 +1,39 @@
+-- Unplanned downtime per plant × work center × month × reason code: the Pareto behind reason coverage (SPEC §4).
+-- is_catalogued_reason says whether the code exists in the plant's reason catalogue (stg_mes__reason_codes);
+-- a missing code is reported as reason_code null. Months are plant-local (from the split state intervals).
+with stops as (
+    select
+        pieces.plant_id,
+        pieces.work_center_id,
+        cast(date_trunc('month', pieces.day) as date) as month,
+        pieces.reason_code,
+        pieces.duration_s,
+        pieces.is_interval_start_day
+    from {{ ref('int_machine_state_daily') }} as pieces
+    where pieces.state = 'UNPLANNED_STOP'
+),
+
+catalogue as (
+    select distinct plant_id, reason_code, category from {{ ref('stg_mes__reason_codes') }}
+),
+
+plants as (
+    select plant_id, company from {{ ref('stg_erp__plants') }}
+)
+
+select
+    cast(plants.company as varchar) as company,
+    cast(stops.plant_id as varchar) as plant_id,
+    cast(stops.work_center_id as varchar) as work_center_id,
+    cast(stops.month as date) as month,
+    cast(stops.reason_code as varchar) as reason_code,
+    cast(catalogue.category as varchar) as reason_category,
+    cast(catalogue.reason_code is not null as boolean) as is_catalogued_reason,
+    cast(sum(stops.duration_s) as double) as adot_s,
+    cast(sum(case when stops.is_interval_start_day then 1 else 0 end) as bigint) as unplanned_stop_events
+from stops
+left join catalogue
+    on catalogue.plant_id = stops.plant_id
+    and catalogue.reason_code = stops.reason_code
+left join plants on plants.plant_id = stops.plant_id
+group by 1, 2, 3, 4, 5, 6, 7
