@@ -8,6 +8,7 @@ import ingest
 
 from opsready import paths
 from orchestration.transform.assets import opsready_dbt_models
+from orchestration.warehouse.run_history import record_run_history
 from orchestration.warehouse.working_copy import publish_working_copy, reset_working_copy
 
 REQUIRED_MARTS = (
@@ -61,6 +62,9 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     if problems:
         raise dg.Failure(description="not published; the last published warehouse is unchanged:\n- "
                          + "\n- ".join(problems))
+    with duckdb.connect(str(working)) as con:
+        runs = record_run_history(con, context.instance, context.run.run_id)
+    context.log.info(f"run history: {runs} runs recorded in audit.run_log")
     published = publish_working_copy()
     context.log.info(f"published {published}")
     return dg.MaterializeResult(metadata={"path": str(published), **{f"rows_{k}": v for k, v in counts.items()}})
