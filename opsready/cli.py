@@ -73,10 +73,7 @@ def run_nightly(as_of: str | None = None, include_report: bool = True):
     run_config = {}
     if as_of:
         run_config = {"ops": {"opsready_dbt_models": {"config": {"as_of": as_of}}}}
-    job = defs.get_job_def("nightly")
-    if not include_report:
-        job = defs.get_implicit_global_asset_job_def().get_subset(
-            asset_selection={k for k in defs.resolve_all_asset_keys() if k.path[0] != "report"})
+    job = defs.resolve_job_def("nightly" if include_report else "warehouse_only")
     with run_lock():
         return job.execute_in_process(instance=dg.DagsterInstance.get(), run_config=run_config,
                                       raise_on_error=False)

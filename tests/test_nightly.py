@@ -1,0 +1,126 @@
+"""The whole nightly path, end to end, on the default sample estate (issue 3's proof).
+
+Every expectation here is worked out independently of the pipeline: from the generator's manifest, or by reading
+the landing files directly with plain Python.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ingest.entities import ENTITIES
+
+AS_OF = date(2025, 12, 31)
+GRACE_DAYS = 90
+
+
+def test_every_asset_of_the_nightly_materialized(nightly):
+    from orchestration.definitions import defs
+
+    materialized = {"/".join(e.asset_key.path) for e in nightly.result.get_asset_materialization_events()}
+    expected = {"/".join(k.path) for k in defs.resolve_all_asset_keys()}
+    assert expected - materialized == set()
+
+
+def test_load_log_matches_the_manifest(nightly, warehouse):
+    log = {
+        (row[0], row[1]): row[2:]
+        for row in warehouse.execute(
+            "select file, entity, rows_read, rows_loaded, rows_quarantined, status from audit.load_log"
+        ).fetchall()
+    }
+    assert nightly.manifest["files"], "the generator wrote no files"
+    for f in nightly.manifest["files"]:
+        read, loaded, quarantined, status = log[(f["path"], f["entity"])]
+        expected_quarantine = sum(f.get("quarantine", {}).values())
+        assert status == "loaded", f["path"]
+        assert read == f["rows"], f["path"]
+        assert quarantined == expected_quarantine, f["path"]
+        assert loaded == f["rows"] - expected_quarantine, f["path"]
+
+
+def _register_pilot_fates(landing: Path) -> dict[str, dict[str, int]]:
+    """Pilot fates per company as of 2025-12-31, straight from the newest register workbook, in plain Python."""
+    newest = max((landing / "pilots").iterdir(), key=lambda p: p.name)
+    book = newest / "roadmap_register.xlsx"
+    initiatives = pl.read_excel(book, sheet_name="Initiatives").rows(named=True)
+    pilots = pl.read_excel(book, sheet_name="Pilots").rows(named=True)
+    log = pl.read_excel(book, sheet_name="Status log").rows(named=True)
+    company_of = {i["Initiative ID"]: i["Company"] for i in initiatives}
+
+    def as_date(value):
+        return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+    fates: dict[str, dict[str, int]] = {}
+    for p in pilots:
+        entries = sorted((as_date(e["Date"]), e["Status"]) for e in log if e["Pilot ID"] == p["Pilot ID"])
+        entries = [e for e in entries if e[0] <= AS_OF]
+        if not entries:
+            continue
+        status = entries[-1][1]
+        if status == "running" and p["Planned end"] and as_date(p["Planned end"]) + timedelta(GRACE_DAYS) < AS_OF:
+            status = "stalled"
+        counts = fates.setdefault(company_of[p["Initiative ID"]], {})
+        counts[status] = counts.get(status, 0) + 1
+    return fates
+
+
+def test_pilot_to_scale_per_company_equals_an_independent_count(nightly, warehouse):
+    fates = _register_pilot_fates(nightly.landing)
+    rows = warehouse.execute(
+        "select company, pilots_scaled, pilots_concluded, pilot_to_scale_rate, tier "
+        "from marts.pilot_to_scale where grain = 'company' order by company"
+    ).fetchall()
+    assert {r[0] for r in rows} == {"MidState Components", "GlobalTech"}
+    for company, scaled, concluded, rate, tier in rows:
+        f = fates[company]
+        expected_concluded = f.get("scaled", 0) + f.get("stopped", 0) + f.get("stalled", 0)
+        assert scaled == f.get("scaled", 0)
+        assert concluded == expected_concluded
+        assert rate == pytest.approx(f.get("scaled", 0) / expected_concluded)
+    by_company = {r[0]: r for r in rows}
+    assert by_company["MidState Components"][3] == pytest.approx(0.75)
+    assert by_company["MidState Components"][4] == "best in class"
+    assert by_company["GlobalTech"][3] < 0.15
+    assert by_company["GlobalTech"][4] == "pilot purgatory"
+
+
+def test_raw_tables_hold_every_loaded_row(nightly, warehouse):
+    for name in ENTITIES:
+        in_log = warehouse.execute(
+            "select coalesce(sum(rows_loaded), 0) from audit.load_log where entity = ? and status = 'loaded'", [name]
+        ).fetchone()[0]
+        in_raw = warehouse.execute(f"select count(*) from raw.{name}").fetchone()[0]
+        assert in_raw == in_log, name
+
+
+def test_opsready_sql_reads_the_published_warehouse(nightly):
+    opsready = Path(sys.executable).with_name("opsready")
+    query = "select company, pilot_to_scale_rate, tier from marts.pilot_to_scale where grain='company' order by 1"
+    proc = subprocess.run([str(opsready), "sql", query, "--format", "csv"], capture_output=True, text=True,
+                          env={**os.environ, "OPSREADY_DATA": str(nightly.root)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0] == "company,pilot_to_scale_rate,tier"
+    assert lines[2] == "MidState Components,0.75,best in class"
+    assert lines[1].startswith("GlobalTech,") and lines[1].endswith(",pilot purgatory")
+
+
+def test_opsready_sql_is_read_only_and_explains_errors(nightly):
+    opsready = Path(sys.executable).with_name("opsready")
+    env = {**os.environ, "OPSREADY_DATA": str(nightly.root)}
+    proc = subprocess.run([str(opsready), "sql", "drop table marts.pilot_to_scale"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "read-only" in proc.stderr.lower()
+    missing = subprocess.run([str(opsready), "sql", "select 1"], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "OPSREADY_DATA": str(nightly.root / "nowhere")})
+    assert missing.returncode == 2
+    assert "no published warehouse" in missing.stderr
