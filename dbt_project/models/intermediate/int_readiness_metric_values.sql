@@ -1,0 +1,307 @@
+-- Readiness gates, step 1: every configured criterion's metric value per plant × evaluation date (SPEC §5).
+-- The criteria come from config/gates.yaml through the dbt var readiness_gates (opsready.gates.dbt_vars); the
+-- dates from int_readiness_dates. Every window is trailing and ends on the evaluation date D, inclusive:
+-- [D - window_days + 1, D]. A value that cannot be computed is null and not_evaluated_reason says why.
+--
+-- Metric definitions (one place):
+--   mdq_score / mdq_completeness  marts.plant_mdq of the latest as_of <= D; none within window_days -> not evaluated.
+--   mes_line_coverage   share of the plant's lines (distinct line_id in the current work-center master) that have
+--                       MES data (int_readiness_line_days.has_mes_data: a machine-state interval on that plant-local
+--                       day) on >= min_day_share of the window's days.
+--   oee_line_coverage   share of the plant's lines whose line-level daily OEE is available (not null,
+--                       int_readiness_line_days.has_oee) on >= min_day_share of the window's days.
+--   reason_coverage     Σ unplanned downtime with a reason code in the plant's catalogue / Σ unplanned downtime,
+--                       over the plant's work-center days in the window (fct_oee_daily; ratio of sums).
+--   pdm_pilots_with_benefit  pilots at the plant of an initiative whose technology is in `technologies`, started
+--                       in the window, on a work center that is a bottleneck or has criticality A (or carries
+--                       criticality-A equipment), whose initiative × plant has >= min_benefit_months measured benefit
+--                       months (benefit log month with a computable realised benefit, from the pilot's start month
+--                       up to D).
+--   pilot_to_scale_rate scaled / concluded (scaled + stopped + stalled) on D over the plant's pilots started in the
+--                       window (int_pilot_status_intervals); no concluded pilot -> not evaluated.
+--   wave_realisation    Σ realised benefit of the benefit months in the window (month start in (D - window_days, D])
+--                       / Σ planned annual benefit share, over the initiatives of `waves` that have reached the plant
+--                       by D (pilot started, benefit month or cost posted there); the planned benefit is shared
+--                       equally among the plants the initiative reached by D (as marts.benefit_realisation).
+--   open_wishlist_initiatives  wishlist initiatives (any of the four answers missing, as marts.initiative_hygiene)
+--                       with a pilot at the plant, started in the window, that is running or stalled on D.
+{%- set criteria = var('readiness_gates', none) %}
+{%- if execute and not criteria %}
+    {{ exceptions.raise_compiler_error(
+        "var 'readiness_gates' is missing: the readiness criteria come from config/gates.yaml through "
+        ~ "opsready.gates.dbt_vars(); the nightly passes them; for a bare dbt run use "
+        ~ "--vars \"$(python -m opsready.gates vars)\"") }}
+{%- endif %}
+{%- set criteria = criteria or [{'gate': '1->2', 'gate_from': 1, 'gate_to': 2, 'criterion': 'parse_only',
+    'metric': 'mdq_score', 'comparator': '>=', 'threshold': 1, 'window_days': 1}] %}
+with dates as (
+    select as_of from {{ ref('int_readiness_dates') }}
+),
+
+plants as (
+    select plant_id, company from {{ ref('stg_erp__plants') }}
+),
+
+plant_dates as (
+    select plants.plant_id, plants.company, dates.as_of from plants cross join dates
+),
+
+lines as (
+    select plant_id, count(distinct line_id) as lines
+    from {{ ref('stg_erp__work_centers') }}
+    where line_id is not null
+    group by plant_id
+),
+
+line_days as (
+    select * from {{ ref('int_readiness_line_days') }}
+),
+
+mdq as (
+    select plant_id, as_of, mdq_score, completeness from {{ ref('plant_mdq') }}
+),
+
+oee_days as (
+    select plant_id, day, adot_s, adot_with_valid_reason_s from {{ ref('fct_oee_daily') }}
+),
+
+initiatives as (
+    select
+        *,
+        {{ is_blank('capability_enabled') }} or {{ is_blank('outcome_kpi') }} or {{ is_blank('outcome_target') }}
+            or {{ is_blank('dependencies') }} or {{ is_blank('exit_criteria') }} as is_wishlist
+    from {{ ref('stg_pilots__initiatives') }}
+),
+
+pilots as (
+    select pilots.*, initiatives.wave, initiatives.technology, initiatives.is_wishlist
+    from {{ ref('stg_pilots__pilots') }} as pilots
+    left join initiatives on initiatives.initiative_id = pilots.initiative_id
+),
+
+status_intervals as (
+    select * from {{ ref('int_pilot_status_intervals') }}
+),
+
+critical_work_centers as (
+    select plant_id, work_center_id from {{ ref('stg_erp__work_centers') }}
+    where is_bottleneck or criticality = 'A'
+    union
+    select plant_id, work_center_id from {{ ref('stg_erp__equipment') }}
+    where criticality = 'A' and work_center_id is not null
+),
+
+benefit_months as (
+    select initiative_id, plant_id, month, monthly_realised_benefit
+    from {{ ref('int_benefit_monthly') }}
+    where monthly_realised_benefit is not null
+),
+
+reach_events as (
+    -- when an initiative reached a plant: pilot start, benefit month or cost posting (as int_initiative_plants)
+    select initiative_id, plant_id, started_on as reached_on from {{ ref('stg_pilots__pilots') }}
+    union all
+    select initiative_id, plant_id, month from {{ ref('stg_pilots__benefit_log') }}
+    union all
+    select initiative_id, plant_id, posting_date from {{ ref('stg_erp__cost_ledger') }}
+    where initiative_id is not null and plant_id is not null
+),
+
+reach as (
+    select initiative_id, plant_id, min(reached_on) as first_reached_on
+    from reach_events
+    where initiative_id is not null and plant_id is not null
+    group by initiative_id, plant_id
+),
+
+criterion_values as (
+{%- for c in criteria %}
+    {%- set w = c['window_days'] | int %}
+    {%- set window_start = "(plant_dates.as_of - " ~ (w - 1) ~ ")" %}
+    select
+        plant_dates.company,
+        plant_dates.plant_id,
+        plant_dates.as_of,
+        {{ c['gate_from'] }} as gate_from,
+        {{ c['gate_to'] }} as gate_to,
+        '{{ c['gate'] }}' as gate,
+        '{{ c['criterion'] }}' as criterion,
+        '{{ c['metric'] }}' as metric,
+        '{{ c['comparator'] }}' as comparator,
+        {{ c['threshold'] }} as threshold,
+        {{ w }} as window_days,
+        cast({{ window_start }} as date) as window_start,
+        {{ loop.index }} as criterion_order,
+    {%- if c['metric'] in ('mdq_score', 'mdq_completeness') %}
+        {%- set col = 'mdq_score' if c['metric'] == 'mdq_score' else 'completeness' %}
+        m.value,
+        case
+            when m.measured_on is null then 'no master-data quality snapshot in the window'
+            when m.value is null then 'no master-data rows checked'
+        end as not_evaluated_reason,
+        'master data as of ' || cast(m.measured_on as varchar) as detail
+    from plant_dates
+    left join lateral (
+        select mdq.as_of as measured_on, mdq.{{ col }} as value
+        from mdq
+        where mdq.plant_id = plant_dates.plant_id
+            and mdq.as_of <= plant_dates.as_of and mdq.as_of >= {{ window_start }}
+        order by mdq.as_of desc
+        limit 1
+    ) as m on true
+    {%- elif c['metric'] in ('mes_line_coverage', 'oee_line_coverage') %}
+        {%- set flag = 'has_mes_data' if c['metric'] == 'mes_line_coverage' else 'has_oee' %}
+        case when coalesce(m.days_with_mes, 0) > 0 and lines.lines > 0
+            then cast(coalesce(m.qualifying_lines, 0) as double) / lines.lines end as value,
+        case
+            when coalesce(lines.lines, 0) = 0 then 'no lines in the work-center master'
+            when coalesce(m.days_with_mes, 0) = 0 then 'no MES data in the window'
+        end as not_evaluated_reason,
+        coalesce(m.qualifying_lines, 0) || ' of ' || coalesce(lines.lines, 0) || ' lines with {{
+            'MES data' if flag == 'has_mes_data' else 'OEE' }} on >= {{ c['min_day_share'] }} of {{ w }} days'
+            as detail
+    from plant_dates
+    left join lines on lines.plant_id = plant_dates.plant_id
+    left join lateral (
+        select
+            count(*) filter (where line_share >= {{ c['min_day_share'] }}) as qualifying_lines,
+            sum(mes_days) as days_with_mes
+        from (
+            select
+                line_days.line_id,
+                cast(count(*) filter (where line_days.{{ flag }}) as double) / {{ w }} as line_share,
+                count(*) filter (where line_days.has_mes_data) as mes_days
+            from line_days
+            where line_days.plant_id = plant_dates.plant_id
+                and line_days.day between {{ window_start }} and plant_dates.as_of
+            group by line_days.line_id
+        )
+    ) as m on true
+    {%- elif c['metric'] == 'reason_coverage' %}
+        {{ safe_divide('m.adot_with_reason_s', 'm.adot_s') }} as value,
+        case
+            when coalesce(m.work_center_days, 0) = 0 then 'no MES data in the window'
+            when coalesce(m.adot_s, 0) = 0 then 'no unplanned downtime in the window'
+        end as not_evaluated_reason,
+        round(coalesce(m.adot_with_reason_s, 0) / 3600, 1) || ' h of ' || round(coalesce(m.adot_s, 0) / 3600, 1)
+            || ' h unplanned downtime with a catalogued reason' as detail
+    from plant_dates
+    left join lateral (
+        select count(*) as work_center_days, sum(adot_s) as adot_s, sum(adot_with_valid_reason_s) as adot_with_reason_s
+        from oee_days
+        where oee_days.plant_id = plant_dates.plant_id
+            and oee_days.day between {{ window_start }} and plant_dates.as_of
+    ) as m on true
+    {%- elif c['metric'] == 'pdm_pilots_with_benefit' %}
+        cast(coalesce(m.qualifying_pilots, 0) as double) as value,
+        cast(null as varchar) as not_evaluated_reason,
+        coalesce(m.qualifying_pilots, 0) || ' of ' || coalesce(m.candidate_pilots, 0)
+            || ' pilots on critical assets with >= {{ c['min_benefit_months'] }} measured benefit months'
+            || coalesce(' (' || m.pilot_ids || ')', '') as detail
+    from plant_dates
+    left join lateral (
+        select
+            count(*) as candidate_pilots,
+            count(*) filter (where measured_months >= {{ c['min_benefit_months'] }}) as qualifying_pilots,
+            string_agg(pilot_id, ', ' order by pilot_id)
+                filter (where measured_months >= {{ c['min_benefit_months'] }}) as pilot_ids
+        from (
+            select
+                pilots.pilot_id,
+                (select count(distinct benefit_months.month) from benefit_months
+                 where benefit_months.initiative_id = pilots.initiative_id
+                    and benefit_months.plant_id = pilots.plant_id
+                    and benefit_months.month >= date_trunc('month', pilots.started_on)
+                    and benefit_months.month <= plant_dates.as_of) as measured_months
+            from pilots
+            inner join critical_work_centers
+                on critical_work_centers.plant_id = pilots.plant_id
+                and critical_work_centers.work_center_id = pilots.work_center_id
+            where pilots.plant_id = plant_dates.plant_id
+                and lower(pilots.technology) in (
+                    {%- for t in c['technologies'] %}'{{ t | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+                and pilots.started_on between {{ window_start }} and plant_dates.as_of
+        )
+    ) as m on true
+    {%- elif c['metric'] == 'pilot_to_scale_rate' %}
+        {{ safe_divide('m.scaled', 'm.concluded') }} as value,
+        case when coalesce(m.concluded, 0) = 0 then 'no concluded pilot at the plant in the window' end
+            as not_evaluated_reason,
+        coalesce(m.scaled, 0) || ' scaled of ' || coalesce(m.concluded, 0) || ' concluded (of '
+            || coalesce(m.started, 0) || ' started)' as detail
+    from plant_dates
+    left join lateral (
+        select
+            count(*) as started,
+            count(*) filter (where status_intervals.is_concluded) as concluded,
+            count(*) filter (where status_intervals.status = 'scaled') as scaled
+        from pilots
+        left join status_intervals
+            on status_intervals.pilot_id = pilots.pilot_id
+            and status_intervals.valid_from <= plant_dates.as_of
+            and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
+        where pilots.plant_id = plant_dates.plant_id
+            and pilots.started_on between {{ window_start }} and plant_dates.as_of
+    ) as m on true
+    {%- elif c['metric'] == 'wave_realisation' %}
+        {{ safe_divide('m.benefit', 'm.planned') }} as value,
+        case
+            when coalesce(m.initiatives, 0) = 0
+                then 'no wave {{ c['waves'] | join('/') }} initiative has reached the plant'
+            when coalesce(m.planned, 0) = 0 then 'no planned benefit for its wave {{ c['waves'] | join('/') }} initiatives'
+        end as not_evaluated_reason,
+        'realised ' || round(coalesce(m.benefit, 0)) || ' of planned ' || round(coalesce(m.planned, 0))
+            || ' over ' || coalesce(m.initiatives, 0) || ' initiatives' as detail
+    from plant_dates
+    left join lateral (
+        select
+            count(*) as initiatives,
+            sum(reached.planned_share) as planned,
+            sum(coalesce((
+                select sum(benefit_months.monthly_realised_benefit) from benefit_months
+                where benefit_months.initiative_id = reached.initiative_id
+                    and benefit_months.plant_id = plant_dates.plant_id
+                    and benefit_months.month > plant_dates.as_of - {{ w }}
+                    and benefit_months.month <= plant_dates.as_of), 0)) as benefit
+        from (
+            select
+                reach.initiative_id,
+                reach.plant_id,
+                initiatives.planned_annual_benefit / count(*) over (partition by reach.initiative_id) as planned_share
+            from reach
+            inner join initiatives on initiatives.initiative_id = reach.initiative_id
+            where reach.first_reached_on <= plant_dates.as_of
+                and initiatives.wave in ({{ c['waves'] | join(', ') }})
+        ) as reached
+        where reached.plant_id = plant_dates.plant_id
+    ) as m on true
+    {%- elif c['metric'] == 'open_wishlist_initiatives' %}
+        cast(coalesce(m.open_wishlist, 0) as double) as value,
+        cast(null as varchar) as not_evaluated_reason,
+        coalesce(m.open_wishlist, 0) || ' open wishlist initiatives' || coalesce(' (' || m.initiative_ids || ')', '')
+            as detail
+    from plant_dates
+    left join lateral (
+        select
+            count(distinct pilots.initiative_id) as open_wishlist,
+            string_agg(distinct pilots.initiative_id, ', ') as initiative_ids
+        from pilots
+        inner join status_intervals
+            on status_intervals.pilot_id = pilots.pilot_id
+            and status_intervals.valid_from <= plant_dates.as_of
+            and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
+        where pilots.plant_id = plant_dates.plant_id
+            and pilots.is_wishlist
+            and status_intervals.status in ('running', 'stalled')
+            and pilots.started_on between {{ window_start }} and plant_dates.as_of
+    ) as m on true
+    {%- else %}
+        {{ exceptions.raise_compiler_error("readiness criterion " ~ c['criterion'] ~ ": unknown metric " ~ c['metric']) }}
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+{%- endfor %}
+)
+
+select * from criterion_values

@@ -1,0 +1,42 @@
+-- Readiness gates, step 2: the verdict of every configured criterion per plant × evaluation date (SPEC §5, §6).
+-- passed = the value compares to the threshold as configured (config/gates.yaml); a criterion whose value could
+-- not be computed (no data) is NOT passed and not_evaluated_reason says why. Metric definitions:
+-- intermediate/int_readiness_metric_values.sql.
+with metric_values as (
+    select * from {{ ref('int_readiness_metric_values') }}
+),
+
+judged as (
+    select
+        *,
+        case
+            when value is null then false
+            when comparator = '>=' then value >= threshold
+            when comparator = '>' then value > threshold
+            when comparator = '<=' then value <= threshold
+            when comparator = '<' then value < threshold
+            when comparator = '=' then value = threshold
+        end as passed
+    from metric_values
+)
+
+select
+    cast(company as varchar) as company,
+    cast(plant_id as varchar) as plant_id,
+    cast(as_of as date) as as_of,
+    cast(gate as varchar) as gate,
+    cast(gate_from as integer) as gate_from,
+    cast(gate_to as integer) as gate_to,
+    cast(criterion as varchar) as criterion,
+    cast(criterion_order as integer) as criterion_order,
+    cast(metric as varchar) as metric,
+    cast(value as double) as value,
+    cast(comparator as varchar) as comparator,
+    cast(threshold as double) as threshold,
+    cast(window_days as integer) as window_days,
+    cast(window_start as date) as window_start,
+    cast(passed as boolean) as passed,
+    cast(value is not null as boolean) as is_evaluated,
+    cast(not_evaluated_reason as varchar) as not_evaluated_reason,
+    cast(detail as varchar) as detail
+from judged
