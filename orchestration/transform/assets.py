@@ -15,6 +15,8 @@ class DbtRunConfig(dg.Config):
     """`as_of`: the readiness date (YYYY-MM-DD); empty means the latest extract date loaded."""
 
     as_of: str = ""
+    # Readiness evaluation dates (YYYY-MM-DD) for a backfill of verdicts; empty means the readiness date only.
+    readiness_dates: list[str] = []
 
 
 @dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=OpsreadyDbtTranslator(), project=dbt_project())
@@ -22,9 +24,12 @@ def opsready_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     """Build and test every dbt model on the run's working copy. A failing error-severity test fails this step,
     so nothing downstream (publish, report) runs."""
     paths.export_warehouse_env()
-    args = ["build"]
+    from opsready.gates import dbt_vars  # the readiness gates of config/gates.yaml, validated (clear error on bad keys)
+
+    dbt_run_vars = dbt_vars(dates=config.readiness_dates or None)
     if config.as_of:
-        args += ["--vars", json.dumps({"as_of": config.as_of})]
+        dbt_run_vars["as_of"] = config.as_of
+    args = ["build", "--vars", json.dumps(dbt_run_vars)]
     yield from dbt.cli(args, context=context).stream()
 
 
