@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import deque
 from pathlib import Path
 
 import duckdb
@@ -186,7 +185,6 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
         raise ReportBuildError(f"report build timed out before `{name}` started")
     started = time.monotonic()
     print(f"[report] {name}: {' '.join(args)} (timeout {remaining:.0f}s)", flush=True)
-    tail: deque[str] = deque(maxlen=40)
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\n===== {name}: {' '.join(args)}\n")
         log.flush()
@@ -210,7 +208,6 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
         raise ReportBuildError(f"`{name}` failed (exit {rc}) after {elapsed:.0f}s; the last published site is kept.\n"
                                + _tail(log_path))
     print(f"[report] {name}: done in {elapsed:.1f}s", flush=True)
-    del tail
     return elapsed
 
 
@@ -264,7 +261,7 @@ def build_report(published_warehouse: Path | None = None, site_dir: Path | None 
     log_path = site_dir.parent / "report-build.log"
 
     # One build at a time per checkout: reports/.evidence and reports/build are shared.
-    with open(REPORTS_PROJECT / ".build.lock", "w") as lock:
+    with open(REPORTS_PROJECT / "node_modules" / ".opsready-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         started = time.monotonic()
         export_feed(published_warehouse, feed_path)
