@@ -193,3 +193,27 @@ def test_scale_one_calibration(tmp_path):
         adot = y.filter(pl.col("state_code") == "4")["s"].sum()
         pbt = y.filter(pl.col("state_code").is_in(["1", "2", "4"]))["s"].sum()
         assert adot / pbt == pytest.approx(want, abs=0.006), year
+
+
+def test_midstate_rolls_out_plant_by_plant_in_wave_order(estate):
+    """SPEC §4: no MidState initiative starts pilots at >= 3 plants within 90 days; waves keep their calendar
+    (MES after 2022, PdM in 2024 with >= 3 benefit months at every plant by 2024-12-31, AI quality in 2025)."""
+    out, _ = estate
+    book = fastexcel.read_excel(out / "landing/pilots/2025-12-31/roadmap_register.xlsx")
+    pilots = book.load_sheet_by_name("Pilots", dtypes="string").to_polars().rows(named=True)
+    starts = [(p["Initiative ID"], p["Plant"], date.fromisoformat(p["Started"][:10])) for p in pilots
+              if (p["Pilot ID"] or "").startswith("MS") and (p["Started"] or "")[:4].isdigit()]
+    assert len(starts) == 17
+    for init in {i for i, _, _ in starts}:
+        ps = [(plant, s) for i, plant, s in starts if i == init]
+        most = max(len({plant for plant, s in ps if s0 <= s <= s0 + timedelta(days=90)}) for _, s0 in ps)
+        assert most <= 2, init
+    year = {"MS-I01": {2022}, "MS-I02": {2023}, "MS-I03": {2024}, "MS-I04": {2025}}
+    assert all(s.year in year[i] for i, _, s in starts)
+    benefits = book.load_sheet_by_name("Benefits", dtypes="string").to_polars().rows(named=True)
+    months: dict[str, set] = {}
+    for b in benefits:
+        if b["Initiative ID"] == "MS-I03" and "2024-01-01" <= (b["Month"] or "")[:10] <= "2024-12-31":
+            months.setdefault(b["Plant"], set()).add(b["Month"][:10])
+    assert sorted(months) == ["MS01", "MS02", "MS03", "MS04"]
+    assert min(len(m) for m in months.values()) >= 3

@@ -146,8 +146,61 @@ MIDSTATE_PLANTS = [p.plant_id for p in PLANTS if p.company == MIDSTATE]
 GLOBALTECH_PLANTS = [p.plant_id for p in PLANTS if p.company == GLOBALTECH]
 SCRIPT_PILOT_NAME = "<script>alert(1)</script>"
 UNICODE_PILOT_NAME = "Qualitätsprüfung Linie 2 – Ø"
-PDM_EFFECTIVE = {"pilot_line": date(2024, 4, 1), "other_lines": date(2024, 7, 1)}
 AI_QUALITY_LINE = "MS01-L1"
+
+# MidState rolls each wave out plant by plant (SPEC §4 "big bang": no initiative may start pilots at >= 3 plants
+# within 90 days). Plant k (0..3 in MIDSTATE_PLANTS order) starts `k × stagger` days after the first plant. One pilot
+# per plant: 46 days keep plants k and k+2 92 days apart. PdM runs two vendors per plant, vendor B 21 days after
+# vendor A, so its stagger is 61 days: vendor B at plant k and vendor A at plant k+2 are 2 × 61 − 21 = 101 days apart.
+MS_STAGGER_DAYS = {"MS-I01": 46, "MS-I02": 46, "MS-I03": 61}
+PDM_VENDOR_B_LAG_DAYS = 21
+STALLED_PLANT = "MS03"  # its MES pilot stalls past planned end + grace (visible at 2023-09-30), then is scaled
+
+
+def _next_month(d: date) -> date:
+    return add_months(month_start(d), 1)
+
+
+def midstate_schedule() -> dict[tuple[str, str], dict]:
+    """Per (initiative, plant): MidState pilot dates and the first benefit month that follows from them.
+
+    Waves stay in order at every plant: master data in 2022 (gate 1 → 2 passed by the turn of 2022/23), MES and OEE
+    from 2023-01-16, predictive maintenance in 2024 with >= 3 measured benefit months at every plant by 2024-12-31
+    (gate 2 → 3 during 2024), AI quality at MS01 in 2025.
+    """
+    out = {}
+    for k, plant in enumerate(MIDSTATE_PLANTS):
+        o = timedelta(days=MS_STAGGER_DAYS["MS-I01"] * k)
+        scaled = date(2022, 7, 15) + o
+        out[("MS-I01", plant)] = dict(start=date(2022, 2, 1) + o, planned_end=date(2022, 6, 30) + o, scaled=scaled,
+                                      benefit_from=max(date(2022, 10, 1), _next_month(scaled)))
+        o = timedelta(days=MS_STAGGER_DAYS["MS-I02"] * k)
+        start = date(2023, 1, 16) + o
+        if plant == STALLED_PLANT:
+            planned_end, scaled = date(2023, 6, 30), date(2023, 10, 16)
+        else:
+            planned_end, scaled = date(2023, 4, 30) + o, date(2023, 5, 15) + o
+        out[("MS-I02", plant)] = dict(start=start, planned_end=planned_end, scaled=scaled,
+                                      benefit_from=max(date(2023, 6, 1), _next_month(scaled)))
+        o = timedelta(days=MS_STAGGER_DAYS["MS-I03"] * k)
+        a_start = date(2024, 1, 3) + o
+        b_start = a_start + timedelta(days=PDM_VENDOR_B_LAG_DAYS)
+        b_scaled = b_start + timedelta(days=135)
+        out[("MS-I03", plant)] = dict(
+            vendor_a_start=a_start, vendor_a_planned_end=a_start + timedelta(days=83),
+            vendor_a_stopped=a_start + timedelta(days=67),
+            start=b_start, planned_end=b_start + timedelta(days=120), scaled=b_scaled,
+            # the model goes live on the pilot line two months into vendor B's pilot, on the plant's other lines
+            # the month after it is scaled; measured benefit months start with the pilot line
+            benefit_from=add_months(month_start(b_start), 2), other_lines_from=_next_month(b_scaled))
+    return out
+
+
+MIDSTATE_SCHEDULE = midstate_schedule()
+# When predictive maintenance takes bottleneck-CNC unplanned downtime from 9 % to 4 % at each MidState plant.
+PDM_EFFECTIVE = {plant: {"pilot_line": MIDSTATE_SCHEDULE[("MS-I03", plant)]["benefit_from"],
+                         "other_lines": MIDSTATE_SCHEDULE[("MS-I03", plant)]["other_lines_from"]}
+                 for plant in MIDSTATE_PLANTS}
 
 
 def pilot_rows() -> tuple[list[dict], list[dict]]:
@@ -162,28 +215,28 @@ def pilot_rows() -> tuple[list[dict], list[dict]]:
             log.append(dict(pilot_id=pilot_id, status_on=on, status=status, note=note))
 
     n = 0
-    for k, plant in enumerate(MIDSTATE_PLANTS):
-        o = timedelta(days=14 * k)
+    for plant in MIDSTATE_PLANTS:
+        d = MIDSTATE_SCHEDULE[("MS-I01", plant)]
         n += 1
         add(f"MS-P{n:02d}", "MS-I01", plant, f"Master data cleanup {plant}-L1", "line", f"{plant}-L1-ASM",
-            date(2022, 2, 1) + o, date(2022, 6, 30) + o,
-            [(date(2022, 7, 15) + o, "scaled", "Rolled out to all lines")])
+            d["start"], d["planned_end"], [(d["scaled"], "scaled", "Rolled out to all lines")])
+        d = MIDSTATE_SCHEDULE[("MS-I02", plant)]
         n += 1
-        if plant == "MS03":  # stalls past planned end + grace, then is scaled: the funnel edge case
+        if plant == STALLED_PLANT:  # stalls past planned end + grace, then is scaled: the funnel edge case
             events = [(date(2023, 6, 1), "running", "Waiting for network upgrade"),
-                      (date(2023, 10, 16), "scaled", "Rolled out after network upgrade")]
+                      (d["scaled"], "scaled", "Rolled out after network upgrade")]
         else:
-            events = [(date(2023, 5, 15) + o, "scaled", "Rolled out to all lines")]
+            events = [(d["scaled"], "scaled", "Rolled out to all lines")]
         add(f"MS-P{n:02d}", "MS-I02", plant, f"MES and OEE {plant}-L1", "line", f"{plant}-L1-CNC",
-            date(2023, 1, 16) + o, date(2023, 4, 30) + o, events)
+            d["start"], d["planned_end"], events)
+        d = MIDSTATE_SCHEDULE[("MS-I03", plant)]
         n += 1
         add(f"MS-P{n:02d}", "MS-I03", plant, f"PdM vendor A {plant}-L1 CNC", "line", f"{plant}-L1-CNC",
-            date(2024, 1, 8) + o, date(2024, 3, 31) + o,
-            [(date(2024, 3, 15) + o, "stopped", "Model missed exit criteria")])
+            d["vendor_a_start"], d["vendor_a_planned_end"],
+            [(d["vendor_a_stopped"], "stopped", "Model missed exit criteria")])
         n += 1
         add(f"MS-P{n:02d}", "MS-I03", plant, f"PdM vendor B {plant}-L1 CNC", "line", f"{plant}-L1-CNC",
-            date(2024, 2, 1) + o, date(2024, 5, 31) + o,
-            [(date(2024, 6, 15) + o, "scaled", "Rolled out to all bottleneck CNCs")])
+            d["start"], d["planned_end"], [(d["scaled"], "scaled", "Rolled out to all bottleneck CNCs")])
     n += 1
     add(f"MS-P{n:02d}", "MS-I04", "MS01", "AI visual inspection MS01-L1", "line", f"{AI_QUALITY_LINE}-ASM",
         date(2025, 1, 13), date(2026, 3, 31), [])
@@ -235,11 +288,16 @@ def pilot_fate(pilot: dict, log: list[dict], as_of: date = AS_OF) -> str | None:
 
 
 # ---------------------------------------------------------------- benefits
-# (initiative, plants, first month, months or None = to the end, monthly benefit $, kpi direction, baseline, measured)
+# (initiative, plants, first month (or {plant: first month}), months or None = to the end, monthly benefit $,
+#  kpi direction, baseline, measured). MidState's first months follow each plant's pilots (MIDSTATE_SCHEDULE).
+def _ms_first(initiative_id: str) -> dict[str, date]:
+    return {plant: MIDSTATE_SCHEDULE[(initiative_id, plant)]["benefit_from"] for plant in MIDSTATE_PLANTS}
+
+
 BENEFIT_PLANS = [
-    ("MS-I01", MIDSTATE_PLANTS, date(2022, 10, 1), None, 5.6e6 / 12 / 4, "lower_is_better", 42.0, 9.0),
-    ("MS-I02", MIDSTATE_PLANTS, date(2023, 6, 1), None, 14.0e6 / 12 / 4, "higher_is_better", 58.0, 67.0),
-    ("MS-I03", MIDSTATE_PLANTS, date(2024, 4, 1), None, 12.0e6 / 12 / 4, "lower_is_better", 9.0, 4.0),
+    ("MS-I01", MIDSTATE_PLANTS, _ms_first("MS-I01"), None, 5.6e6 / 12 / 4, "lower_is_better", 42.0, 9.0),
+    ("MS-I02", MIDSTATE_PLANTS, _ms_first("MS-I02"), None, 14.0e6 / 12 / 4, "higher_is_better", 58.0, 67.0),
+    ("MS-I03", MIDSTATE_PLANTS, _ms_first("MS-I03"), None, 12.0e6 / 12 / 4, "lower_is_better", 9.0, 4.0),
     ("MS-I04", ["MS01"], date(2025, 3, 1), None, 6.4e6 / 10, "lower_is_better", 900.0, 540.0),
     ("GT-I01", ["GT01", "GT02"], date(2023, 4, 1), None, 0.30e6, "higher_is_better", 55.0, 60.0),
     ("GT-I02", ["GT03"], date(2022, 9, 1), 2, 0.20e6, "lower_is_better", 95.0, 80.0),
@@ -250,12 +308,13 @@ BENEFIT_PLANS = [
 def benefit_rows(rng) -> list[dict]:
     """Monthly benefit log rows; monthly realised benefit ≈ the plan's monthly $ with ±3 % noise."""
     rows = []
-    for init, plants, first, months, monthly, direction, baseline, measured in BENEFIT_PLANS:
+    for init, plants, firsts, months, monthly, direction, baseline, measured in BENEFIT_PLANS:
         kpi = INITIATIVE_BY_ID[init]["outcome_kpi"]
-        n = months or ((PERIOD_END.year - first.year) * 12 + PERIOD_END.month - first.month + 1)
         improvement = abs(measured - baseline)
         sign = 1.0 if monthly >= 0 else -1.0
         for plant in plants:
+            first = firsts[plant] if isinstance(firsts, dict) else firsts
+            n = months or ((PERIOD_END.year - first.year) * 12 + PERIOD_END.month - first.month + 1)
             base_volume = 1000.0 + 250.0 * (int(plant[2:]) % 4)
             value_per_unit = round(abs(monthly) / (improvement * base_volume), 4)
             for k in range(n):
@@ -283,11 +342,16 @@ def system_rows() -> list[dict]:
     """Application landscape with introduction dates (introduced_on is not a landed column)."""
     rows = []
     for plant in MIDSTATE_PLANTS:
-        retired = [("Access material database", "master_data", date(2022, 12, 15), "MS-I01"),
-                   ("Excel OEE tracker", "reporting", date(2023, 9, 30), "MS-I02"),
-                   ("Legacy CMMS planner", "maintenance", date(2024, 10, 31), "MS-I03")]
-        new = [("SAP MDG", "master_data", date(2022, 3, 1)), ("MES", "mes", date(2023, 1, 16)),
-               ("PdM platform", "maintenance", date(2024, 2, 1))]
+        sched = {i: MIDSTATE_SCHEDULE[(i, plant)] for i in ("MS-I01", "MS-I02", "MS-I03")}
+
+        def retire(on: date, initiative_id: str) -> date:  # never before the replacing pilot is scaled at the plant
+            return max(on, sched[initiative_id]["scaled"] + timedelta(days=30))
+
+        retired = [("Access material database", "master_data", retire(date(2022, 12, 15), "MS-I01"), "MS-I01"),
+                   ("Excel OEE tracker", "reporting", retire(date(2023, 9, 30), "MS-I02"), "MS-I02"),
+                   ("Legacy CMMS planner", "maintenance", retire(date(2024, 10, 31), "MS-I03"), "MS-I03")]
+        new = [("SAP MDG", "master_data", max(date(2022, 3, 1), sched["MS-I01"]["start"])),
+               ("MES", "mes", sched["MS-I02"]["start"]), ("PdM platform", "maintenance", sched["MS-I03"]["start"])]
         if plant == "MS01":
             retired.append(("Paper inspection log", "quality", date(2025, 9, 30), "MS-I04"))
             new.append(("Vision QA", "quality", date(2025, 1, 13)))

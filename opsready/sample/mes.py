@@ -52,7 +52,7 @@ def downtime_target(company: str, work_center: dict, month: date) -> float:
     if month.year <= 2022:
         return 0.095
     pilot_line = work_center["line_id"].endswith("-L1")
-    effective = PDM_EFFECTIVE["pilot_line" if pilot_line else "other_lines"]
+    effective = PDM_EFFECTIVE[work_center["plant_id"]]["pilot_line" if pilot_line else "other_lines"]
     return 0.09 if month < effective else 0.04
 
 
