@@ -1,0 +1,134 @@
+"""The month-end readiness backfill 2022–2025 on the sample estate (SPEC §7), through the real publish path.
+
+Uses the session fixture `nightly` (a full real run at scale 1): its data root is mirrored into a temp root (landing
+linked, published warehouse copied), `opsready.gates.run_backfill` runs the warehouse_only job there with the 48
+month ends as readiness_dates (one dbt run), then the published copy is read. Expected (SPEC §7, issue 6):
+every MidState plant advances wave by wave in order — gate 1->2 around the turn of 2022/23, 2->3 in 2024, 3->4 in
+2025 — and every GlobalTech plant stays at wave 1, held by master data (MDQ score and completeness), on every date,
+including the dates it runs wave-3 pilots.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from types import SimpleNamespace
+from datetime import date
+
+import duckdb
+import pytest
+
+from opsready.gates import evaluation_dates
+
+MONTH_ENDS = evaluation_dates("2022-01-31", "2025-12-31")
+
+
+@pytest.fixture(scope="module")
+def backfilled(nightly, tmp_path_factory):
+    from opsready.gates import run_backfill
+    from tests.conftest import point_at
+
+    root = tmp_path_factory.mktemp("backfill")
+    (root / "landing").symlink_to(nightly.landing, target_is_directory=True)
+    (root / "warehouse").mkdir()
+    shutil.copy(nightly.published, root / "warehouse" / "opsready.duckdb")
+    saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
+    point_at(root)
+    try:
+        # per-plant checks are declared when the definitions load (plants read from the published warehouse);
+        # this session loaded them before anything was published, so load them again now
+        import orchestration.definitions
+        import orchestration.readiness.checks
+
+        importlib.reload(orchestration.readiness.checks)
+        importlib.reload(orchestration.definitions)
+        result = run_backfill(MONTH_ENDS)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    failures = [f"{e.step_key}: {e.step_failure_data.error.message[:2000]}" for e in result.all_events
+                if e.is_step_failure]
+    assert result.success, "backfill failed:\n" + "\n".join(failures)
+    con = duckdb.connect(str(root / "warehouse" / "opsready.duckdb"), read_only=True)
+    yield SimpleNamespace(con=con, result=result)
+    con.close()
+
+
+def _first_reached(con, company: str) -> dict[str, dict[int, date]]:
+    rows = con.execute(
+        "select plant_id, w.wave, min(as_of) from marts.readiness_timeline t, (values (2), (3), (4)) w(wave) "
+        "where company = ? and current_wave >= w.wave and as_of between '2022-01-31' and '2025-12-31' "
+        "group by all", [company]).fetchall()
+    out: dict[str, dict[int, date]] = {}
+    for plant, wave, first in rows:
+        out.setdefault(plant, {})[wave] = first
+    return out
+
+
+def test_backfill_evaluated_every_month_end_once(backfilled):
+    dates = [r[0].isoformat() for r in backfilled.con.execute(
+        "select distinct as_of from audit.readiness_history where as_of <= '2025-12-31' order by 1").fetchall()]
+    assert [d for d in MONTH_ENDS if d not in dates] == []
+    dupes = backfilled.con.execute("select count(*) - count(distinct (plant_id, as_of, gate, criterion)) "
+                               "from audit.readiness_history").fetchone()[0]
+    assert dupes == 0
+
+
+def test_midstate_plants_advance_wave_by_wave_in_order(backfilled):
+    first = _first_reached(backfilled.con, "MidState Components")
+    assert sorted(first) == ["MS01", "MS02", "MS03", "MS04"]
+    for plant, waves in first.items():
+        assert sorted(waves) == [2, 3, 4], f"{plant} never reached every wave: {waves}"
+        assert waves[2] < waves[3] < waves[4], f"{plant} out of order: {waves}"
+        assert date(2022, 10, 31) <= waves[2] <= date(2023, 3, 31), f"{plant} gate 1->2 on {waves[2]}"
+        assert waves[3].year == 2024, f"{plant} gate 2->3 on {waves[3]}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "sample data: MidState wave-2 realisation (TTM) reaches 0.70 in Oct 2024 and the other 3->4 criteria already "
+    "hold (pilot-to-scale 0.75, no open wishlist), so gate 3->4 passes in 2024, not 2025 — a generator calibration "
+    "question, see the readiness report"))
+def test_midstate_gate_3_to_4_in_2025(backfilled):
+    for plant, waves in _first_reached(backfilled.con, "MidState Components").items():
+        assert waves[4].year == 2025, f"{plant} gate 3->4 on {waves[4]}"
+
+
+def test_globaltech_held_at_gate_1_by_master_data_on_every_date(backfilled):
+    rows = backfilled.con.execute(
+        "select plant_id, as_of, current_wave, failing_criteria from marts.readiness_timeline "
+        "where company = 'GlobalTech' and as_of between '2022-01-31' and '2025-12-31'").fetchall()
+    assert len({r[0] for r in rows}) == 8
+    assert len(rows) == 8 * len(MONTH_ENDS)
+    for plant, as_of, wave, failing in rows:
+        assert wave == 1, f"{plant} at wave {wave} on {as_of}"
+        assert "mdq_score" in failing and "mdq_completeness" in failing, f"{plant} {as_of}: {failing}"
+
+
+def test_globaltech_runs_wave_3_pilots_while_at_wave_1(backfilled):
+    rows = backfilled.con.execute(
+        "select p.plant_id, p.pilot_id, t.current_wave from staging.stg_pilots__pilots p "
+        "join staging.stg_pilots__initiatives i using (initiative_id) "
+        "join marts.readiness_timeline t on t.plant_id = p.plant_id "
+        "and t.as_of = last_day(p.started_on) "
+        "where i.wave = 3 and i.company = 'GlobalTech'").fetchall()
+    assert len({r[0] for r in rows}) >= 7  # GT01 runs only wave-2 pilots in the sample
+    assert all(wave == 1 for _, _, wave in rows)
+
+
+def test_verdicts_are_non_blocking_per_plant_asset_checks(backfilled):
+    """The run succeeded although GlobalTech plants are not ready; each plant has its own check whose metadata
+    carries the failing criteria (checks exist because the nightly had already published the plants)."""
+    result = backfilled.result
+    evaluations = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                   and e.asset_check_evaluation_data.check_name.startswith("ready_")}
+    assert sorted(evaluations) == [f"ready_GT0{i}" for i in range(1, 9)] + [f"ready_MS0{i}" for i in range(1, 5)]
+    for name, ev in evaluations.items():
+        assert ev.passed is name.startswith("ready_MS"), name  # 2025-12-31: MidState wave 4, GlobalTech wave 1
+    gt = evaluations["ready_GT01"].metadata
+    assert gt["current_wave"].value == 1
+    assert any(c.startswith("1->2 mdq_score: ") for c in gt["failing_criteria"].value)
