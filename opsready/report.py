@@ -4,8 +4,9 @@ offline under a hard timeout, and swap the new site in atomically.
 Public interface (the Dagster asset and `opsready report [--serve]` call these):
 
 - `export_feed(published_warehouse, feed_path)` -> the feed DuckDB file (storage v1.0.0, what Evidence's Node
-  DuckDB can read), holding every `marts` table, SPEC §6 marts conformed to their minimum columns (created empty
-  when missing), and `audit` summaries (quarantine counts, load counts, readiness history) when present.
+  DuckDB can read), holding every `marts` table, `audit.readiness_history` and audit summaries (quarantine counts,
+  load counts); raises `ReportInputError` (nothing built, last site kept) when a table or column the report
+  reads (`REPORT_INPUTS`) is missing.
 - `build_report(published_warehouse=None, site_dir=None, timeout_s=900)` -> the published site folder.
 - `serve(site_dir, host="127.0.0.1", port=8000)` -> serves the site until interrupted.
 """
@@ -32,46 +33,38 @@ REPORTS_PROJECT = paths.project_root() / "reports"
 #: Name of the Evidence data source (folder under `reports/sources/`, and the env var's middle part).
 SOURCE_NAME = "opsready"
 
-#: SPEC §6 marts with the columns the pages rely on, and the type used when a column (or the mart) is missing.
-#: `pilot_purgatory` is not in SPEC §6; the columns below are what the portfolio page shows.
-MART_COLUMNS: dict[str, dict[str, str]] = {
-    "fct_oee_daily": {
-        "company": "VARCHAR", "plant_id": "VARCHAR", "work_center_id": "VARCHAR", "day": "DATE",
-        "pbt_s": "DOUBLE", "apt_s": "DOUBLE", "adot_s": "DOUBLE", "produced_qty": "DOUBLE", "good_qty": "DOUBLE",
-        "availability": "DOUBLE", "effectiveness": "DOUBLE", "quality_rate": "DOUBLE", "oee": "DOUBLE",
-    },
-    "plant_mdq": {
-        "company": "VARCHAR", "plant_id": "VARCHAR", "as_of": "DATE", "completeness": "DOUBLE",
-        "validity": "DOUBLE", "uniqueness": "DOUBLE", "consistency": "DOUBLE", "timeliness": "DOUBLE",
-        "mdq_score": "DOUBLE",
-    },
-    "pilot_to_scale": {
-        "grain": "VARCHAR", "grain_value": "VARCHAR", "company": "VARCHAR", "pilots_started": "BIGINT",
-        "pilots_concluded": "BIGINT", "pilots_scaled": "BIGINT", "pilots_stalled": "BIGINT",
-        "pilot_to_scale_rate": "DOUBLE", "tier": "VARCHAR",
-    },
-    "benefit_realisation": {
-        "company": "VARCHAR", "plant_id": "VARCHAR", "initiative_id": "VARCHAR", "wave": "INTEGER",
-        "planned_annual_benefit": "DOUBLE", "annualised_benefit": "DOUBLE", "realisation": "DOUBLE",
-        "spend": "DOUBLE", "measured_months": "INTEGER",
-    },
-    "initiative_hygiene": {
-        "company": "VARCHAR", "initiative_id": "VARCHAR", "wishlist": "BOOLEAN",
-        "change_under_budgeted": "BOOLEAN", "no_sunset": "BOOLEAN", "wave_skipped": "BOOLEAN", "big_bang": "BOOLEAN",
-    },
-    "plant_readiness": {
-        "company": "VARCHAR", "plant_id": "VARCHAR", "as_of": "DATE", "current_wave": "INTEGER",
-        "next_wave": "INTEGER", "ready": "BOOLEAN",
-    },
-    "readiness_criteria": {
-        "company": "VARCHAR", "plant_id": "VARCHAR", "as_of": "DATE", "gate": "VARCHAR", "criterion": "VARCHAR",
-        "value": "DOUBLE", "threshold": "DOUBLE", "passed": "BOOLEAN",
-    },
-    "pilot_purgatory": {
-        "company": "VARCHAR", "plant_id": "VARCHAR", "pilot_id": "VARCHAR", "initiative_id": "VARCHAR",
-        "initiative_name": "VARCHAR", "technology": "VARCHAR", "wave": "INTEGER", "started_on": "DATE",
-        "planned_end_on": "DATE", "days_overdue": "INTEGER",
-    },
+#: What the report's source queries (`reports/sources/opsready/*.sql`) read: table -> columns. The export checks
+#: these against the published warehouse and refuses (ReportInputError) when one is missing, so a schema change
+#: fails the build loudly and the last published site stays, instead of publishing empty pages.
+REPORT_INPUTS: dict[str, tuple[str, ...]] = {
+    "marts.pilot_to_scale": ("grain", "grain_value", "company", "as_of", "pilots_started", "pilots_concluded",
+                             "pilots_scaled", "pilots_stopped", "pilots_stalled", "pilots_running",
+                             "pilot_to_scale_rate", "tier"),
+    "marts.pilot_purgatory": ("pilot_id", "pilot_name", "company", "plant_id", "initiative_id", "initiative_name",
+                              "wave", "technology", "started_on", "planned_end_on", "as_of", "days_overdue"),
+    "marts.pilot_register": ("pilot_id", "as_of", "company", "plant_id", "pilot_name", "initiative_id",
+                             "initiative_name", "technology", "wave", "scope", "started_on", "planned_end_on",
+                             "status", "days_overdue"),
+    "marts.benefit_realisation": ("as_of", "company", "plant_id", "initiative_id", "initiative_name", "technology",
+                                  "wave", "planned_annual_benefit", "annualised_benefit", "realisation",
+                                  "measured_months", "spend", "change_multiple", "payback_months"),
+    "marts.spend_by_year": ("company", "posting_year", "currency", "total_spend", "license_spend", "change_multiple"),
+    "marts.initiative_hygiene": ("company", "initiative_id", "initiative_name", "wave", "wishlist",
+                                 "change_under_budgeted", "no_sunset", "wave_skipped", "big_bang"),
+    "marts.fct_oee_daily": ("day",),
+    "marts.oee_rollup": ("level", "grain", "period_start", "company", "plant_id", "pbt_s", "apt_s", "adot_s",
+                         "availability", "effectiveness", "quality_rate", "oee", "unplanned_downtime_pct"),
+    "marts.plant_mdq": ("company", "plant_id", "as_of", "completeness", "validity", "uniqueness", "consistency",
+                        "timeliness", "mdq_score"),
+    "marts.mdq_failing_records": ("company", "plant_id", "entity", "record_key", "dimension", "rule", "as_of"),
+    "marts.plant_readiness": ("company", "plant_id", "as_of", "current_wave", "next_wave", "ready", "blocking_gate"),
+    "marts.readiness_criteria": ("company", "plant_id", "as_of", "gate", "criterion", "criterion_order", "value",
+                                 "comparator", "threshold", "passed", "is_evaluated", "not_evaluated_reason"),
+    "marts.readiness_timeline": ("company", "plant_id", "as_of", "current_wave", "ready", "blocking_gate",
+                                 "wave_since", "blocked_since"),
+    "audit.readiness_history": ("plant_id", "as_of", "gate", "criterion", "passed", "current_wave"),
+    "audit.quarantine": ("source", "entity", "reason"),
+    "audit.load_log": ("source", "entity", "rows_read", "rows_loaded", "rows_quarantined", "status"),
 }
 
 #: Column types Evidence's DuckDB connector handles poorly, cast on export.
@@ -80,6 +73,10 @@ _CASTS = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT", "UBIGINT": "BIGINT"}
 
 class ReportBuildError(RuntimeError):
     """The Evidence build failed or timed out; the last published site is untouched."""
+
+
+class ReportInputError(ReportBuildError):
+    """The published warehouse lacks a table or column the report reads; nothing was built."""
 
 
 def _q(name: str) -> str:
@@ -96,13 +93,43 @@ def _export_type(data_type: str) -> str | None:
     return None
 
 
+def missing_inputs(columns: dict[tuple[str, str], list[tuple[str, str]]]) -> list[str]:
+    """`schema.table(column)` for every REPORT_INPUTS column absent from `columns` ((schema, table) -> columns)."""
+    missing = []
+    for qualified, wanted in REPORT_INPUTS.items():
+        schema, table = qualified.split(".")
+        present = {c for c, _ in columns.get((schema, table), [])}
+        if not present:
+            missing.append(f"{qualified} (table)")
+            continue
+        missing += [f"{qualified}({c})" for c in wanted if c not in present]
+    return missing
+
+
 def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
     """Copy the report's inputs from the published warehouse (opened read-only) into a new DuckDB file that
-    Evidence can read, written under a temporary name and renamed into place. Returns `feed_path`."""
+    Evidence can read, written under a temporary name and renamed into place. Returns `feed_path`.
+
+    The feed holds every `marts` table (types Evidence mishandles cast), `audit.readiness_history`, and two audit
+    summaries: `audit.quarantine_summary` (rows by source, entity, reason) and `audit.load_summary` (files and rows
+    by source and entity, skipped loads left out). Raises ReportInputError, writing nothing, when the warehouse
+    lacks anything in REPORT_INPUTS."""
     published_warehouse = Path(published_warehouse)
     feed_path = Path(feed_path)
     if not published_warehouse.exists():
         raise FileNotFoundError(f"published warehouse not found: {published_warehouse}")
+    with duckdb.connect(str(published_warehouse), read_only=True) as src:
+        columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, data_type in src.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            "where table_schema in ('marts', 'audit') order by table_schema, table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault((schema, table), []).append((column, data_type))
+    missing = missing_inputs(columns)
+    if missing:
+        raise ReportInputError(f"the published warehouse {published_warehouse} lacks what the report reads: "
+                               + ", ".join(missing))
+
     feed_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = feed_path.with_name(f".{feed_path.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -110,57 +137,33 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
     con = duckdb.connect(str(tmp), config={"storage_compatibility_version": "v1.0.0"})
     try:
         con.execute(f"ATTACH '{published_warehouse.as_posix()}' AS wh (READ_ONLY)")
-        columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for schema, table, column, data_type in con.execute(
-            "select table_schema, table_name, column_name, data_type from information_schema.columns "
-            "where table_catalog = 'wh' and table_schema in ('marts', 'audit') order by table_schema, table_name, ordinal_position"
-        ).fetchall():
-            columns.setdefault((schema, table), []).append((column, data_type))
         con.execute("CREATE SCHEMA marts")
         con.execute("CREATE SCHEMA audit")
-
-        marts = sorted({table for schema, table in columns if schema == "marts"} | set(MART_COLUMNS))
-        for table in marts:
-            present = columns.get(("marts", table), [])
-            names = {c for c, _ in present}
+        tables = [key for key in columns if key[0] == "marts"] + [("audit", "readiness_history")]
+        for schema, table in tables:
             select = []
-            for column, data_type in present:
+            for column, data_type in columns[(schema, table)]:
                 cast = _export_type(data_type)
                 select.append(f"CAST({_q(column)} AS {cast}) AS {_q(column)}" if cast else _q(column))
-            for column, data_type in MART_COLUMNS.get(table, {}).items():
-                if column not in names:
-                    select.append(f"CAST(NULL AS {data_type}) AS {_q(column)}")
-            source = f"wh.marts.{_q(table)}" if present else "(SELECT 1) AS _none WHERE false"
-            con.execute(f"CREATE TABLE marts.{_q(table)} AS SELECT {', '.join(select)} FROM {source}")
-
-        audit = {table for schema, table in columns if schema == "audit"}
-        if "readiness_history" in audit:
-            con.execute("CREATE TABLE audit.readiness_history AS SELECT * FROM wh.audit.readiness_history")
-        if "quarantine" in audit:
-            con.execute(
-                "CREATE TABLE audit.quarantine_summary AS SELECT source, entity, reason, count(*)::BIGINT AS rows "
-                "FROM wh.audit.quarantine GROUP BY ALL"
-            )
-        else:
-            con.execute(
-                "CREATE TABLE audit.quarantine_summary (source VARCHAR, entity VARCHAR, reason VARCHAR, rows BIGINT)"
-            )
-        if "load_log" in audit:
-            con.execute(
-                "CREATE TABLE audit.load_summary AS SELECT source, entity, count(*)::BIGINT AS files, "
-                "sum(rows_read)::BIGINT AS rows_read, sum(rows_loaded)::BIGINT AS rows_loaded, "
-                "sum(rows_quarantined)::BIGINT AS rows_quarantined "
-                "FROM wh.audit.load_log WHERE status <> 'skipped' GROUP BY ALL"
-            )
-        else:
-            con.execute(
-                "CREATE TABLE audit.load_summary (source VARCHAR, entity VARCHAR, files BIGINT, rows_read BIGINT, "
-                "rows_loaded BIGINT, rows_quarantined BIGINT)"
-            )
+            con.execute(f"CREATE TABLE {schema}.{_q(table)} AS SELECT {', '.join(select)} "
+                        f"FROM wh.{schema}.{_q(table)}")
+        con.execute(
+            "CREATE TABLE audit.quarantine_summary AS SELECT source, entity, reason, count(*)::BIGINT AS rows "
+            "FROM wh.audit.quarantine GROUP BY ALL"
+        )
+        con.execute(
+            "CREATE TABLE audit.load_summary AS SELECT source, entity, count(*)::BIGINT AS files, "
+            "sum(rows_read)::BIGINT AS rows_read, sum(rows_loaded)::BIGINT AS rows_loaded, "
+            "sum(rows_quarantined)::BIGINT AS rows_quarantined "
+            "FROM wh.audit.load_log WHERE status <> 'skipped' GROUP BY ALL"
+        )
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")
-    finally:
+    except BaseException:
         con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
     os.replace(tmp, feed_path)
     return feed_path
 

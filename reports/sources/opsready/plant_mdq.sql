@@ -1,1 +1,2 @@
-select * from marts.plant_mdq
+select company, plant_id, as_of, completeness, validity, uniqueness, consistency, timeliness, mdq_score
+from marts.plant_mdq

@@ -1,1 +1,2 @@
-select * from marts.plant_readiness
+select company, plant_id, as_of, current_wave, next_wave, ready, blocking_gate
+from marts.plant_readiness
