@@ -10,6 +10,7 @@ import dagster as dg
 from opsready import paths
 from orchestration.landing.assets import landing_assets
 from orchestration.landing.checks import landing_checks
+from orchestration.landing.freshness import source_freshness_asset
 from orchestration.readiness.checks import readiness_checks
 from orchestration.reporting.assets import readiness_report
 from orchestration.resources import warehouse_resource
@@ -25,7 +26,7 @@ NIGHTLY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=3
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.PreviewWarning)  # map_resolved_asset_specs is preview in Dagster 1.13
     defs = dg.Definitions(
-        assets=[working_copy, *landing_assets, opsready_dbt_models, published_warehouse, readiness_report],
+        assets=[working_copy, source_freshness_asset, *landing_assets, opsready_dbt_models, published_warehouse, readiness_report],
         asset_checks=landing_checks + readiness_checks,
         jobs=[nightly_job, warehouse_job],
         schedules=[nightly_schedule],

@@ -47,7 +47,7 @@ def integrity_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 @dg.asset(
     key=["warehouse", "published"],
-    deps=list(opsready_dbt_models.keys),
+    deps=[*opsready_dbt_models.keys, dg.AssetKey(["audit", "source_freshness"])],
     group_name="warehouse",
     kinds={"duckdb"},
 )
