@@ -3,8 +3,10 @@
 --                          dependencies, exit_criteria
 --   change_under_budgeted  change_budget / license_budget < 1.5 (null when there is no licence budget)
 --   no_sunset              no system in the landscape retired by it (systems.replaced_by_initiative, retired by as_of)
---   wave_skipped           INTERIM rule until the readiness gates land: a wave-N pilot (N >= 2) started at a plant
---                          before that plant had started any wave N-1 pilot (running or concluded)
+--   wave_skipped           a wave-N pilot (N >= 2) started at a plant before that plant passed gate N-1 -> N, i.e.
+--                          no readiness evaluation on or before its start date had the plant at wave N or higher
+--                          (marts.readiness_timeline). For a pilot started before the plant's first evaluation
+--                          the fallback applies: no wave N-1 pilot had started earlier at the same plant.
 --   big_bang               its first pilot is scoped beyond one line, or its pilots started at >= 3 plants within
 --                          90 days
 with as_of as (
@@ -31,18 +33,35 @@ retired_systems as (
     group by systems.replaced_by_initiative
 ),
 
+evaluations as (
+    select plant_id, as_of, current_wave from {{ ref('readiness_timeline') }}
+),
+
 skipping_pilots as (
-    -- pilots of wave N >= 2 with no wave N-1 pilot started earlier at the same plant
     select later.initiative_id, count(*) as wave_skipping_pilots
     from pilots as later
     where later.wave >= 2
-        and not exists (
-            select 1
-            from pilots as earlier
-            where earlier.plant_id = later.plant_id
-                and earlier.wave = later.wave - 1
-                and earlier.started_on < later.started_on
-        )
+        and case
+            when exists (
+                select 1 from evaluations
+                where evaluations.plant_id = later.plant_id and evaluations.as_of <= later.started_on
+            )
+                -- gate-based: never at wave N or higher on any evaluation up to the start
+                then not exists (
+                    select 1 from evaluations
+                    where evaluations.plant_id = later.plant_id
+                        and evaluations.as_of <= later.started_on
+                        and evaluations.current_wave >= later.wave
+                )
+            -- fallback before the first evaluation: no wave N-1 pilot started earlier at the plant
+            else not exists (
+                select 1
+                from pilots as earlier
+                where earlier.plant_id = later.plant_id
+                    and earlier.wave = later.wave - 1
+                    and earlier.started_on < later.started_on
+            )
+        end
     group by later.initiative_id
 ),
 
