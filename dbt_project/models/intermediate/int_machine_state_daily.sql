@@ -2,7 +2,24 @@
 -- One row per interval × plant-local day it touches; intervals spanning several days yield one row per day.
 -- Durations are real elapsed seconds (a DST day has 23 or 25 hours): the local midnights are converted back to UTC
 -- instants and each piece is clipped to [day start, next day start) in UTC.
-with counted as (
+-- Incremental: a run deletes and recomputes the (plant, work center, plant-local day) ranges touched by this run's
+-- loads (int_mes_load_footprint), from every counted interval overlapping them (also ones that began earlier).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mes_delete_affected(['machine_states', 'plant_timezone'], 't.day') }}"
+) }}
+-- depends_on: {{ ref('int_mes_load_footprint') }}
+{%- set incremental = mes_is_incremental() %}
+with
+{%- if incremental %}
+ranges as (
+    select * from {{ mes_affected_ranges(['machine_states', 'plant_timezone']) }}
+),
+{%- endif %}
+
+counted as (
     select
         plant_id,
         work_center_id,
@@ -14,8 +31,17 @@ with counted as (
         ended_at,
         cast({{ oee_to_plant_local('counted_started_at', 'timezone') }} as date) as first_local_day,
         cast({{ oee_to_plant_local('ended_at', 'timezone') }} - interval 1 microsecond as date) as last_local_day
-    from {{ ref('int_machine_state_intervals_cleaned') }}
+    from {{ ref('int_machine_state_intervals_cleaned') }} as cleaned
     where counted_s > 0
+    {%- if incremental %}
+        and exists (
+            select 1 from ranges
+            where ranges.plant_id = cleaned.plant_id
+                and ranges.work_center_id = cleaned.work_center_id
+                and cleaned.ended_at > cast(ranges.from_day as timestamp) - interval 1 day
+                and cleaned.counted_started_at < cast(ranges.to_day as timestamp) + interval 2 day
+        )
+    {%- endif %}
 ),
 
 pieces as (
@@ -67,6 +93,15 @@ select
     piece_started_at,
     piece_ended_at,
     {{ oee_seconds_between('piece_started_at', 'piece_ended_at') }} as duration_s,
-    is_interval_start_day
+    is_interval_start_day,
+    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
 from clipped
 where piece_ended_at > piece_started_at
+{%- if incremental %}
+    and exists (
+        select 1 from ranges
+        where ranges.plant_id = clipped.plant_id
+            and ranges.work_center_id = clipped.work_center_id
+            and clipped.day between ranges.from_day and ranges.to_day
+    )
+{%- endif %}

@@ -8,7 +8,25 @@
 --   overlap_excluded   lies entirely inside earlier intervals → excluded (0 s counted)
 -- Intervals are ordered by (started_at, ended_at, state, reason_code); identical rows re-delivered in
 -- two extracts therefore count once (the second copy is overlap_excluded).
-with states as (
+-- Incremental (delete+insert of affected ranges, see int_mes_load_footprint): a run recomputes the intervals of the
+-- (plant, work center) whose start falls in a UTC day range touched by this run's loads; the running maximum of
+-- earlier ends is carried in from the intervals before the range, so the result equals a full rebuild.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mes_delete_affected(['machine_states', 'plant_timezone'], 'cast(t.started_at as date)') }}"
+) }}
+-- depends_on: {{ ref('int_mes_load_footprint') }}
+{%- set incremental = mes_is_incremental() %}
+with
+{%- if incremental %}
+ranges as (
+    select * from {{ mes_affected_ranges(['machine_states', 'plant_timezone']) }}
+),
+{%- endif %}
+
+states_all as (
     select
         plant_id,
         work_center_id,
@@ -21,20 +39,66 @@ with states as (
     from {{ ref('stg_mes__machine_states') }}
 ),
 
+states as (
+    select states_all.*{% if incremental %}, ranges.from_day{% endif %}
+    from states_all
+    {%- if incremental %}
+    inner join ranges
+        on ranges.plant_id = states_all.plant_id
+        and ranges.work_center_id = states_all.work_center_id
+        and cast(states_all.started_at as date) between ranges.from_day and ranges.to_day
+    {%- endif %}
+),
+{%- if incremental %}
+
+-- the latest end among the work center's positive intervals that start before the range (they all sort first)
+carry_in as (
+    select ranges.plant_id, ranges.work_center_id, ranges.from_day, max(states_all.ended_at) as carried_max_ended_at
+    from ranges
+    inner join states_all
+        on states_all.plant_id = ranges.plant_id
+        and states_all.work_center_id = ranges.work_center_id
+        and states_all.started_at < cast(ranges.from_day as timestamp)
+        and states_all.ended_at > states_all.started_at
+    group by 1, 2, 3
+),
+{%- endif %}
+
 plants as (
     select plant_id, timezone from {{ ref('stg_erp__plants') }}
 ),
 
-positive as (
+positive_in_order as (
     select
         states.*,
         max(ended_at) over (
             partition by plant_id, work_center_id
             order by started_at, ended_at, state, reason_code
             rows between unbounded preceding and 1 preceding
-        ) as previous_max_ended_at
+        ) as window_max_ended_at
     from states
     where ended_at > started_at
+),
+
+positive as (
+    select
+        positive_in_order.*,
+        {%- if incremental %}
+        case
+            when carry_in.carried_max_ended_at is null then window_max_ended_at
+            when window_max_ended_at is null then carry_in.carried_max_ended_at
+            else greatest(window_max_ended_at, carry_in.carried_max_ended_at)
+        end as previous_max_ended_at
+        {%- else %}
+        window_max_ended_at as previous_max_ended_at
+        {%- endif %}
+    from positive_in_order
+    {%- if incremental %}
+    left join carry_in
+        on carry_in.plant_id = positive_in_order.plant_id
+        and carry_in.work_center_id = positive_in_order.work_center_id
+        and carry_in.from_day = positive_in_order.from_day
+    {%- endif %}
 ),
 
 classified_positive as (
@@ -83,6 +147,7 @@ select
         when all_intervals.counted_started_at >= all_intervals.ended_at then 0
         else {{ oee_seconds_between('all_intervals.counted_started_at', 'all_intervals.ended_at') }}
     end as counted_s,
-    {{ oee_seconds_between('all_intervals.started_at', 'all_intervals.ended_at') }} as recorded_s
+    {{ oee_seconds_between('all_intervals.started_at', 'all_intervals.ended_at') }} as recorded_s,
+    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
 from all_intervals
 left join plants on plants.plant_id = all_intervals.plant_id

@@ -1,7 +1,24 @@
 -- Hourly MES production counts summed to work center × plant-local day. An hour belongs to the plant-local day of
 -- its start (hour is the UTC hour start). A (plant, work center, hour) delivered in several extracts counts once:
 -- the latest extract wins.
-with counts as (
+-- Incremental: a run recomputes the (plant, work center, plant-local day) ranges touched by this run's loads
+-- (int_mes_load_footprint) from the hours of those days (a local day lies within UTC [day - 1, day + 2)).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mes_delete_affected(['production_counts', 'plant_timezone'], 't.day') }}"
+) }}
+-- depends_on: {{ ref('int_mes_load_footprint') }}
+{%- set incremental = mes_is_incremental() %}
+with
+{%- if incremental %}
+ranges as (
+    select * from {{ mes_affected_ranges(['production_counts', 'plant_timezone']) }}
+),
+{%- endif %}
+
+counts as (
     select
         plant_id,
         work_center_id,
@@ -9,7 +26,16 @@ with counts as (
         produced_qty,
         good_qty,
         reject_qty
-    from {{ ref('stg_mes__production_counts') }}
+    from {{ ref('stg_mes__production_counts') }} as staged
+    {%- if incremental %}
+    where exists (
+        select 1 from ranges
+        where ranges.plant_id = staged.plant_id
+            and ranges.work_center_id = staged.work_center_id
+            and staged.hour >= cast(ranges.from_day as timestamp) - interval 1 day
+            and staged.hour < cast(ranges.to_day as timestamp) + interval 2 day
+    )
+    {%- endif %}
     qualify row_number() over (
         partition by plant_id, work_center_id, hour order by extract_date desc
     ) = 1
@@ -26,7 +52,17 @@ select
     sum(counts.produced_qty) as produced_qty,
     sum(counts.good_qty) as good_qty,
     sum(counts.reject_qty) as reject_qty,
-    count(*) as counted_hours
+    count(*) as counted_hours,
+    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
 from counts
 inner join plants on plants.plant_id = counts.plant_id
+{%- if incremental %}
+where exists (
+    select 1 from ranges
+    where ranges.plant_id = counts.plant_id
+        and ranges.work_center_id = counts.work_center_id
+        and cast({{ oee_to_plant_local('counts.hour', 'plants.timezone') }} as date)
+            between ranges.from_day and ranges.to_day
+)
+{%- endif %}
 group by 1, 2, 3

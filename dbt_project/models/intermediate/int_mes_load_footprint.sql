@@ -1,0 +1,97 @@
+-- What each MES load (and each master-data fingerprint the MES chain depends on) covers: one row per
+-- (load, plant, work center) with the UTC day range its rows touch, widened by one day on each side so that every
+-- plant-local day the rows can fall on is inside (UTC offsets are < 24 h).
+-- This is the incremental bookkeeping of the MES chain (see opsready/bench.py, "Incremental MES chain"):
+--   * a load whose rows are in raw but not here is new: its footprint is inserted with this invocation's id;
+--   * a load recorded here as live whose rows are gone from raw (a corrected re-extract `replaced` it, or it was
+--     deleted) vanished: its footprint is re-inserted with is_live = false and this invocation's id, so the days it
+--     covered are recomputed without it;
+--   * master-data fingerprints (a plant's time zone, a plant's reason catalogue) work the same way: a changed
+--     fingerprint marks every day of that plant's work centers.
+-- The incremental MES models recompute exactly the (plant, work center, day) ranges whose footprint row carries
+-- this invocation's id (`mes_affected_ranges`). Incremental delete+insert keyed on load_id.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='load_id',
+    on_schema_change='append_new_columns'
+) }}
+with live_loads as (
+    select distinct _load_id as load_id, 'machine_states' as entity from {{ source('raw', 'machine_states') }}
+    union all
+    select distinct _load_id as load_id, 'production_counts' as entity from {{ source('raw', 'production_counts') }}
+),
+
+fingerprints as (
+    select 'tz:' || plant_id || ':' || coalesce(timezone, '') as load_id, 'plant_timezone' as entity, plant_id
+    from (select distinct plant_id, timezone from {{ ref('stg_erp__plants') }})
+    union all
+    select
+        'rc:' || plant_id || ':' || md5(string_agg(reason_code, ',' order by reason_code)) as load_id,
+        'reason_catalogue' as entity,
+        plant_id
+    from (select distinct plant_id, reason_code from {{ ref('stg_mes__reason_codes') }})
+    group by plant_id
+),
+
+new_loads as (
+    select load_id, entity from live_loads
+    {% if is_incremental() %}where load_id not in (select load_id from {{ this }}){% endif %}
+),
+
+new_fingerprints as (
+    select load_id, entity, plant_id from fingerprints
+    {% if is_incremental() %}where load_id not in (select load_id from {{ this }}){% endif %}
+),
+
+new_footprint as (
+    select
+        _load_id as load_id, 'machine_states' as entity, plant_id, work_center_id,
+        cast(min(least(started_at, ended_at)) as date) - 1 as from_day,
+        cast(max(greatest(started_at, ended_at)) as date) + 1 as to_day
+    from {{ source('raw', 'machine_states') }}
+    where _load_id in (select load_id from new_loads where entity = 'machine_states')
+    group by 1, 2, 3, 4
+    union all
+    select
+        _load_id as load_id, 'production_counts' as entity, plant_id, work_center_id,
+        cast(min(hour) as date) - 1 as from_day,
+        cast(max(hour) as date) + 1 as to_day
+    from {{ source('raw', 'production_counts') }}
+    where _load_id in (select load_id from new_loads where entity = 'production_counts')
+    group by 1, 2, 3, 4
+    union all
+    -- a changed master fingerprint: every work center of the plant that has MES rows, every day
+    select
+        new_fingerprints.load_id, new_fingerprints.entity, work_centers.plant_id, work_centers.work_center_id,
+        date '1900-01-01' as from_day, date '2999-12-31' as to_day
+    from new_fingerprints
+    inner join (
+        select distinct plant_id, work_center_id from {{ source('raw', 'machine_states') }}
+        where plant_id in (select plant_id from new_fingerprints)
+        union
+        select distinct plant_id, work_center_id from {{ source('raw', 'production_counts') }}
+        where plant_id in (select plant_id from new_fingerprints)
+    ) as work_centers on work_centers.plant_id = new_fingerprints.plant_id
+)
+
+select
+    cast(load_id as varchar) as load_id,
+    cast(entity as varchar) as entity,
+    cast(plant_id as varchar) as plant_id,
+    cast(work_center_id as varchar) as work_center_id,
+    cast(from_day as date) as from_day,
+    cast(to_day as date) as to_day,
+    true as is_live,
+    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
+from new_footprint
+{% if is_incremental() %}
+union all
+-- vanished loads / fingerprints: their old footprint, now dead, marked for recomputation in this invocation
+select load_id, entity, plant_id, work_center_id, from_day, to_day, false as is_live,
+    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
+from {{ this }}
+where is_live
+    and load_id not in (select load_id from live_loads)
+    and load_id not in (select load_id from fingerprints)
+{% endif %}
