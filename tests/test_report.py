@@ -312,7 +312,16 @@ def test_blocked_plant_names_its_failing_criterion(visits, report_warehouse, fac
     text = flat(visits[f"/plants/{plant}/"].text)
     assert f"blocked for wave {facts['blocked_next_wave']} at gate {facts['blocking_gate']}" in text
     for gate, criterion in rows:
-        assert f"{criterion} (gate {gate})" in text
+        # since when it fails: the first date after the last date it passed, from the kept readiness history
+        (since,), = wh_query(
+            report_warehouse,
+            "select min(as_of) from audit.readiness_history where plant_id = ? and gate = ? and criterion = ? "
+            "and not passed and as_of > coalesce((select max(as_of) from audit.readiness_history where "
+            "plant_id = ? and gate = ? and criterion = ? and passed), date '1900-01-01')",
+            plant, gate, criterion, plant, gate, criterion)
+        line = next(l for l in text.splitlines() if l.startswith(f"{criterion} (gate {gate})"))
+        assert line.endswith(f"failing since {since:%Y-%m-%d}"), line
+    assert "1970-01-01" not in text and "1970-01-01" not in visits["/gates/"].text  # no null date shown as epoch
     assert "No gate blocks this plant." not in text
     assert "No gate blocks this plant." in visits[f"/plants/{facts['ready']}/"].text
 

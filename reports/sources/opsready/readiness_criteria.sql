@@ -36,7 +36,8 @@ select
     coalesce(c.passed, false) as passed,
     c.is_evaluated,
     c.not_evaluated_reason,
-    case when coalesce(c.passed, false) then null else f.failing_since end as failing_since
+    -- as text: Evidence shows a null DATE as 1970-01-01
+    case when coalesce(c.passed, false) then null else strftime(f.failing_since, '%Y-%m-%d') end as failing_since
 from marts.readiness_criteria c
 join latest using (plant_id, as_of)
 left join failing_since f using (plant_id, gate, criterion)
