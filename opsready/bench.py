@@ -1,0 +1,230 @@
+"""`make bench`: how long the nightly takes against the cost of reading its input once.
+
+For each scale (default 1 and 10) in one run of this script: generate the sample estate into a fresh folder, then
+time
+  floor        one DuckDB query that reads every landing file of the estate once (CSV via read_csv with the
+               source profile's delimiter and encoding, Parquet via read_parquet; every column is hashed so nothing
+               is skipped). The pilot register (one small xlsx per quarter) is not in the floor: DuckDB has no
+               built-in xlsx reader, and it is a few hundred rows.
+  full         `opsready run --no-report` on the fresh estate (subprocess; every file ingested with contracts and
+               Great Expectations, every dbt model built and tested, published).
+  incremental  `opsready.sample.extend` adds the next day of MES data (one extract folder per MES source), then
+               `opsready run --no-report` again on the same data root.
+and print a table of seconds, ratio to the floor and peak RSS (sum over the process tree, polled from /proc every
+0.2 s), also written to OUT/bench.json and OUT/bench.md. Targets at scale 10 on 2 cores: full <= 10x the floor,
+incremental <= 15 % of the full, peak RSS <= 4 GiB.
+
+Incremental MES chain (what makes the +1-day nightly cheap)
+-----------------------------------------------------------
+* Partition = landing extract date. Ingest loads only files it has not loaded (same sha256 -> skipped); a new
+  sha256 for a source + extract date + entity already loaded is `replaced` (its raw rows deleted, new ones loaded).
+  The working copy starts from the published warehouse, so raw tables, load history and every incremental model
+  persist between nights.
+* `intermediate.int_mes_load_footprint` (incremental) records, per raw `_load_id` of machine_states and
+  production_counts, the (plant, work center, UTC day range +/- 1 day) it covers. A night inserts the footprint of
+  the loads new in raw and re-marks (is_live = false) loads whose rows left raw (a corrected re-extract), both
+  stamped with the dbt invocation id. Master data the chain reads is fingerprinted the same way (a plant's time zone,
+  a plant's reason catalogue): a change marks all days of that plant's work centers.
+* `int_machine_state_intervals_cleaned`, `int_machine_state_daily`, `int_oee_daily_components`,
+  `int_production_counts_daily` are incremental: a pre-hook deletes the rows of the ranges stamped with the current
+  invocation (merged per work center) and the model inserts them recomputed. The overlap logic carries the running
+  maximum of earlier interval ends in from before the range; the day split reads every interval overlapping the
+  range, so a late, corrected or midnight-crossing interval lands exactly as in a full rebuild.
+* `fct_oee_daily` and `oee_rollup` stay tables rebuilt from the day-grain intermediates (work center x day, not
+  events): they join the current work-center master (line, ideal cycle time), which a quarterly snapshot may change
+  for all history. `dbt build --full-refresh` rebuilds everything and gives the same rows (tests/test_incremental.py).
+* Backfill / reprocess of extract dates: `reprocess_extract_dates(con, start, end)` (below) forgets the MES
+  footprint of those dates' loads, so the next nightly recomputes exactly their plant-days; re-dropping corrected
+  files into `landing/<source>/<date>/` needs nothing: ingest replaces them and the chain follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from ingest.profiles import PROFILE_DIR
+
+MES_ENTITIES = ("machine_states", "production_counts")
+
+
+def reprocess_extract_dates(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
+    """Mark the MES loads of extract dates start..end for recomputation by the next dbt build of the chain.
+
+    Deletes their rows from `intermediate.int_mes_load_footprint`; the next build sees them as new loads and
+    recomputes every plant-day they cover. Returns the number of loads marked. Use on the working copy (or the
+    published file between runs)."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'intermediate' "
+                         "and table_name = 'int_mes_load_footprint'").fetchone()[0]
+    if not exists:
+        return 0
+    ids = [r[0] for r in con.execute(
+        "select distinct load_id from audit.load_log where entity in ('machine_states', 'production_counts') "
+        "and status in ('loaded', 'replaced') and extract_date between ? and ?", [start, end]).fetchall()]
+    if ids:
+        con.execute("delete from intermediate.int_mes_load_footprint where load_id in (select unnest(?))", [ids])
+    return len(ids)
+
+
+# ---------------------------------------------------------------- floor
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def floor_query(landing: Path) -> str:
+    """One query reading every CSV/Parquet landing file once, hashing every value."""
+    parts = []
+    for profile_path in sorted(PROFILE_DIR.glob("*.yaml")):
+        profile = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
+        source, fmt = profile["profile"], profile["format"]
+        if fmt["type"] not in ("csv", "parquet"):
+            continue
+        for entity in profile["entities"].values():
+            glob = landing / source / "*" / entity["file"]
+            if not list((landing / source).glob(f"*/{entity['file']}")):
+                continue
+            if fmt["type"] == "parquet":
+                reader = f"read_parquet({_sql_str(str(glob))})"
+            else:
+                encoding = {"utf-8-sig": "utf-8", "latin-1": "latin-1"}.get(fmt.get("encoding", "utf-8"), "utf-8")
+                reader = (f"read_csv({_sql_str(str(glob))}, delim={_sql_str(fmt.get('delimiter', ','))}, "
+                          f"header=true, all_varchar=true, encoding={_sql_str(encoding)})")
+            parts.append(f"select count(*) as n, sum(hash(t)) as h from {reader} as t")
+    return "select sum(n) as rows, sum(h) as checksum from (\n" + "\nunion all\n".join(parts) + "\n)"
+
+
+def time_floor(landing: Path) -> tuple[float, int]:
+    query = floor_query(landing)
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
+        started = time.perf_counter()
+        rows = con.execute(query).fetchone()[0]
+        return time.perf_counter() - started, int(rows)
+
+
+# ---------------------------------------------------------------- process-tree RSS
+def _tree_rss_bytes(root_pid: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            fields = stat[stat.rindex(")") + 2:].split()
+            pid, ppid, pages = int(entry), int(fields[1]), int(fields[21])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = pages * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(cmd: list[str], env: dict, log_path: Path, timeout_s: float) -> dict:
+    """Run cmd, return wall seconds, exit code and the peak RSS of its process tree."""
+    peak = 0
+    with open(log_path, "w") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def poll():
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss_bytes(proc.pid))
+                done.wait(0.2)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        try:
+            code = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+        done.set()
+        poller.join()
+        seconds = time.perf_counter() - started
+    return dict(seconds=seconds, exit_code=code, peak_rss_mib=peak / 2**20)
+
+
+# ---------------------------------------------------------------- bench
+def bench_scale(scale: float, out: Path, timeout_s: float) -> list[dict]:
+    import shutil
+
+    from opsready.sample import generate
+    from opsready.sample.extend import extend_one_day
+
+    root = out / f"scale-{scale:g}"
+    if root.exists():
+        shutil.rmtree(root)
+    started = time.perf_counter()
+    manifest = generate(root, scale=scale)
+    gen_s = time.perf_counter() - started
+    print(f"scale {scale:g}: generated {len(manifest['files'])} files in {gen_s:.0f} s", flush=True)
+    floor_s, floor_rows = time_floor(root / "landing")
+    print(f"scale {scale:g}: floor {floor_s:.2f} s ({floor_rows:,} rows)", flush=True)
+    env = dict(os.environ, OPSREADY_DATA=str(root), DAGSTER_HOME=str(root / "dagster"))
+    env.pop("OPSREADY_WAREHOUSE", None)
+    opsready = [sys.executable, "-m", "opsready.cli", "run", "--no-report"]
+    rows = [dict(scale=scale, step="floor", seconds=floor_s, rows=floor_rows, exit_code=0, peak_rss_mib=None)]
+    full = run_measured(opsready, env, root / "full.log", timeout_s)
+    rows.append(dict(scale=scale, step="full", **full))
+    print(f"scale {scale:g}: full nightly {full['seconds']:.1f} s (exit {full['exit_code']})", flush=True)
+    ext = extend_one_day(root)
+    incr = run_measured(opsready, env, root / "incremental.log", timeout_s)
+    rows.append(dict(scale=scale, step=f"incremental (+{ext['day']})", **incr))
+    print(f"scale {scale:g}: incremental nightly {incr['seconds']:.1f} s (exit {incr['exit_code']})", flush=True)
+    for r in rows:
+        r["ratio_to_floor"] = r["seconds"] / floor_s if floor_s else None
+    rows[-1]["share_of_full"] = incr["seconds"] / full["seconds"] if full["seconds"] else None
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| scale | step | seconds | × floor | % of full | peak RSS MiB | exit |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        share = f"{100 * r['share_of_full']:.1f} %" if r.get("share_of_full") is not None else ""
+        rss = f"{r['peak_rss_mib']:.0f}" if r.get("peak_rss_mib") is not None else ""
+        lines.append(f"| {r['scale']:g} | {r['step']} | {r['seconds']:.1f} | {r['ratio_to_floor']:.1f} | {share} | "
+                     f"{rss} | {r['exit_code']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from opsready import paths
+
+    parser = argparse.ArgumentParser(description="time full and incremental nightlies against a DuckDB scan floor")
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--out", type=Path, default=None, help="bench folder (default $OPSREADY_DATA/bench)")
+    parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per nightly before it is killed")
+    args = parser.parse_args(argv)
+    out = (args.out or paths.data_root() / "bench").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    for scale in args.scales:
+        rows += bench_scale(scale, out, args.timeout)
+        (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+        (out / "bench.md").write_text(markdown(rows) + "\n")
+    print(markdown(rows))
+    print(f"written to {out / 'bench.json'} and {out / 'bench.md'}")
+    return 0 if all(r["exit_code"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
