@@ -1,0 +1,161 @@
+"""Incremental nightly (issue 8): a nightly with a new day and a corrected re-extract equals a full rebuild.
+
+A small estate (scale 0.05) runs the full nightly; then the next day of MES data lands (opsready.sample.extend) and an
+old MES extract is corrected (every 10th row dropped from one month's GlobalTech machine-state file), and the nightly
+runs again, incrementally. A copy of that warehouse rebuilt with `dbt run --full-refresh` over the MES chain must
+hold the same rows in every model of the chain; the incremental run must have rewritten only the plant-days of the
+new day and of the corrected month (each ± 1 day), leaving every other row of the day-grain models as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NEW_DAY = date(2026, 1, 1)
+CORRECTED = "mes-globaltech/2025-06-30/machine_states.csv"
+CORRECTED_MONTH = (date(2025, 6, 1), date(2025, 6, 30))
+CHAIN = ["int_machine_state_intervals_cleaned", "int_machine_state_daily", "int_oee_daily_components",
+         "int_production_counts_daily"]
+
+
+def _env(root: Path) -> dict:
+    env = dict(os.environ, OPSREADY_DATA=str(root), DAGSTER_HOME=str(root / "dagster"),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false", DAGSTER_DISABLE_TELEMETRY="1")
+    env.pop("OPSREADY_WAREHOUSE", None)
+    return env
+
+
+def _nightly(root: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report"], env=_env(root),
+                          capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _snapshot(root: Path, name: str) -> Path:
+    copy = root / f"{name}.duckdb"
+    shutil.copyfile(root / "warehouse" / "opsready.duckdb", copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from opsready.sample import generate
+    from opsready.sample.extend import extend_one_day
+
+    root = tmp_path_factory.mktemp("incremental")
+    generate(root, scale=0.05)
+    _nightly(root)
+    before = _snapshot(root, "before")
+    extension = extend_one_day(root)
+    corrected = root / "landing" / CORRECTED
+    original = pl.read_csv(corrected, infer_schema_length=0)
+    instants = pl.concat([original["start_utc"], original["end_utc"]]).str.to_datetime(strict=False).drop_nulls()
+    corrected_span = (instants.min().date(), instants.max().date())  # UTC days the corrected extract covers
+    lines = corrected.read_bytes().split(b"\n")
+    kept = [lines[0]] + [line for i, line in enumerate(lines[1:], 1) if i % 10 != 0]
+    corrected.write_bytes(b"\n".join(kept))
+    _nightly(root)
+    after = _snapshot(root, "after")
+    # The same data, rebuilt from scratch: every MES-chain model (and what reads it) with --full-refresh.
+    rebuilt = root / "rebuilt.duckdb"
+    shutil.copyfile(after, rebuilt)
+    from opsready.gates import dbt_vars
+
+    env = dict(_env(root), OPSREADY_WAREHOUSE=str(rebuilt))
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "run", "--full-refresh", "--select", "int_mes_load_footprint+",
+         "--exclude", "readiness_history", "--vars", json.dumps(dbt_vars()), "--project-dir", "dbt_project",
+         "--profiles-dir", "dbt_project", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
+        env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:]
+    return dict(root=root, before=before, after=after, rebuilt=rebuilt, extension=extension,
+                corrected_span=corrected_span)
+
+
+def _rows(db: Path, query: str) -> list:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def _diff(a: Path, b: Path, table: str, exclude: str = "") -> tuple[int, int, int]:
+    cols = f"* exclude ({exclude})" if exclude else "*"
+    with duckdb.connect(str(a), read_only=True) as con:
+        con.execute(f"attach '{b}' as other (read_only)")
+        n = con.execute(f"select count(*) from {table}").fetchone()[0]
+        only_a = con.execute(f"select count(*) from (select {cols} from {table} except all "
+                             f"select {cols} from other.{table})").fetchone()[0]
+        only_b = con.execute(f"select count(*) from (select {cols} from other.{table} except all "
+                             f"select {cols} from {table})").fetchone()[0]
+    return n, only_a, only_b
+
+
+def test_the_new_day_and_the_correction_were_loaded(runs):
+    log = dict(_rows(runs["after"], "select file, status from audit.load_log where status in ('loaded','replaced') "
+                                    "and (extract_date = date '2026-01-01' or file = ?)".replace("?", f"'{CORRECTED}'")))
+    assert log[CORRECTED] == "replaced"
+    assert {f["path"].removeprefix("landing/") for f in runs["extension"]["files"]} <= set(log)
+    # every work center in the new day's files has an OEE row on the new plant-local day
+    from opsready.sample.extend import day_frames
+
+    states, _ = day_frames(NEW_DAY, seed=7, scale=0.05)  # the generator's clean rows of the new day
+    wcs = set(states.select("plant_id", "work_center_id").unique().iter_rows())
+    have = set(_rows(runs["after"], "select plant_id, work_center_id from marts.fct_oee_daily "
+                                    "where day = date '2026-01-01'"))
+    assert len(wcs) > 10
+    assert wcs <= have, sorted(wcs - have)
+
+
+@pytest.mark.parametrize("table", ["marts.fct_oee_daily", "marts.oee_rollup"])
+def test_marts_equal_a_full_rebuild(runs, table):
+    n, only_incremental, only_rebuilt = _diff(runs["after"], runs["rebuilt"], table)
+    assert n > 0
+    assert (only_incremental, only_rebuilt) == (0, 0)
+
+
+@pytest.mark.parametrize("model", CHAIN)
+def test_intermediates_equal_a_full_rebuild(runs, model):
+    n, only_incremental, only_rebuilt = _diff(runs["after"], runs["rebuilt"], f"intermediate.{model}",
+                                              exclude="dbt_invocation_id")
+    assert n > 0
+    assert (only_incremental, only_rebuilt) == (0, 0)
+
+
+def test_the_corrected_month_changed(runs):
+    # dropping a tenth of the June intervals must show in June's counted time (else the test proves nothing)
+    query = ("select sum(pbt_s + planned_stop_s + no_order_s) from marts.fct_oee_daily where company = 'GlobalTech' "
+             "and day between date '2025-06-05' and date '2025-06-25'")
+    assert _rows(runs["after"], query)[0][0] < _rows(runs["before"], query)[0][0]
+
+
+@pytest.mark.parametrize("model", ["int_machine_state_daily", "int_oee_daily_components", "int_production_counts_daily"])
+def test_only_touched_days_were_rewritten(runs, model):
+    table = f"intermediate.{model}"
+    (first_run,), = _rows(runs["before"], f"select distinct dbt_invocation_id from {table}")
+    rewritten = _rows(runs["after"], f"select distinct day from {table} where dbt_invocation_id <> '{first_run}'")
+    allowed = {NEW_DAY + timedelta(days=d) for d in (-1, 0, 1)}
+    if model != "int_production_counts_daily":  # the correction is of machine states only
+        start, end = runs["corrected_span"]  # its intervals run on past the month end; ± 1 day for time zones
+        assert start >= CORRECTED_MONTH[0] - timedelta(days=1) and end <= CORRECTED_MONTH[1] + timedelta(days=10)
+        allowed |= {start + timedelta(days=d) for d in range(-1, (end - start).days + 2)}
+    days = {d for (d,) in rewritten}
+    assert NEW_DAY in days
+    assert days <= allowed, sorted(days - allowed)
+    # and every other row is exactly as the first night wrote it
+    outside = ("day not in (" + ", ".join(f"date '{d}'" for d in sorted(allowed)) + ")")
+    with duckdb.connect(str(runs["after"]), read_only=True) as con:
+        con.execute(f"attach '{runs['before']}' as b (read_only)")
+        changed = con.execute(f"select count(*) from (select * from {table} where {outside} except all "
+                              f"select * from b.{table} where {outside})").fetchone()[0]
+        kept = con.execute(f"select count(*) from {table} where {outside}").fetchone()[0]
+    assert kept > 0 and changed == 0
