@@ -19,7 +19,7 @@ run: setup
 
 ## Set up what the tests need (incl. Debian chromium) and run the whole suite.
 test: setup-test
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=25
 
 ## Dagster UI on http://127.0.0.1:3000
 ui: setup
