@@ -8,6 +8,8 @@ audit.load_log (latest extract loaded: 2025-12-31), so the as_of_date() fallback
 
 from __future__ import annotations
 
+import json
+
 import os
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import duckdb
 import pytest
 
 from ingest.warehouse import ensure_warehouse
+from opsready.gates import dbt_vars
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
@@ -115,6 +118,7 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     proc = subprocess.run(
         [str(DBT), "build", "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
          "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--indirect-selection", "cautious",
+         "--vars", json.dumps(dbt_vars()),  # initiative_hygiene reads the readiness timeline (gate config)
          "--select", *selection],
         env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

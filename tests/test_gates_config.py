@@ -28,12 +28,14 @@ def test_shipped_gates_are_spec_section_5():
         ("2->3", "pdm_pilot_with_benefit"): ("pdm_pilots_with_benefit", ">=", 1.0, 1461),
         ("3->4", "pilot_to_scale_rate"): ("pilot_to_scale_rate", ">=", 0.40, 1461),
         ("3->4", "wave_2_3_realisation"): ("wave_realisation", ">=", 0.70, 365),
+        ("3->4", "decision_support_realisation"): ("wave_realisation", ">=", 0.70, 365),
         ("3->4", "no_open_wishlist_initiative"): ("open_wishlist_initiatives", "<=", 0.0, 1461),
     }
     by_name = {c["criterion"]: c for c in load_gates(SHIPPED)}
     assert by_name["lines_with_mes_data"]["min_day_share"] == 0.95
     assert by_name["pdm_pilot_with_benefit"]["min_benefit_months"] == 3
     assert by_name["wave_2_3_realisation"]["waves"] == [2, 3]
+    assert by_name["decision_support_realisation"]["waves"] == [3]
 
 
 def _broken(tmp_path, mutate) -> Path:
@@ -66,7 +68,7 @@ def test_invalid_config_names_the_key(tmp_path, mutate, message):
 
 def test_validation_command_exit_codes(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "opsready.gates", "check", str(SHIPPED)], capture_output=True, text=True)
-    assert ok.returncode == 0 and "10 criteria in 3 gates, valid" in ok.stdout
+    assert ok.returncode == 0 and "11 criteria in 3 gates, valid" in ok.stdout
     bad = _broken(tmp_path, lambda d: d["gates"][0]["criteria"][0].pop("metric"))
     out = subprocess.run([sys.executable, "-m", "opsready.gates", "check", str(bad)], capture_output=True, text=True)
     assert out.returncode == 2 and "missing key 'metric'" in out.stderr
@@ -81,6 +83,6 @@ def test_month_end_dates_and_vars():
     with pytest.raises(GateConfigError, match="--to 2021-01-01 is before --from"):
         evaluation_dates("2022-01-01", "2021-01-01")
     v = dbt_vars(["2024-01-31"], path=SHIPPED)
-    assert v["readiness_dates"] == ["2024-01-31"] and len(v["readiness_gates"]) == 10
+    assert v["readiness_dates"] == ["2024-01-31"] and len(v["readiness_gates"]) == 11
     with pytest.raises(GateConfigError, match="'2024-13-01' is not a date"):
         dbt_vars(["2024-13-01"], path=SHIPPED)
