@@ -1,28 +1,5 @@
 -- Each plant's standard downtime reason catalogue. Staging view over raw.reason_codes: the latest snapshot per source system.
-with source as (
-    select * from {{ source('raw', 'reason_codes') }}
-    -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    qualify _extract_date = max(_extract_date) over (partition by _source)
-),
-
-renamed as (
-    select
-        plant_id,
-        reason_code,
-        category,
-        description,
-        -- lineage
-        _source as source_system,
-        _extract_date as extract_date,
-        _file as source_file,
-        _row as source_row,
-        _load_id as load_id
-    from source
-)
-
-select
-    renamed.*,
-    plants.company
-from renamed
--- company is one join away: the current plants master (null for a plant the master lacks)
-left join {{ ref('stg_erp__plants') }} as plants on renamed.plant_id = plants.plant_id
+-- A snapshot entity: each extract is complete, so only the newest one per source system is current.
+select *
+from {{ ref('stg_mes__reason_codes_history') }}
+qualify extract_date = max(extract_date) over (partition by source_system)
