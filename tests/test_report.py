@@ -274,8 +274,8 @@ def test_plant_gate_and_quality_figures_match_the_warehouse(visits, report_wareh
     assert f"{num0(read)} rows read, {num0(loaded)} loaded, {num0(quarantined)} quarantined" in dq
 
     (plants, ready), = wh_query(
-        wh, "select count(*), count(*) filter (where ready) from marts.plant_readiness "
-            "qualify as_of = max(as_of) over (partition by plant_id)")
+        wh, "select count(*), count(*) filter (where ready) from (select * from marts.plant_readiness "
+            "qualify as_of = max(as_of) over (partition by plant_id))")
     assert f"{plants} plants, of which {ready} are ready" in flat(visits["/gates/"].text)
 
     plant = facts["blocked"]

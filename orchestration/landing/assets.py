@@ -38,7 +38,7 @@ def build_landing_asset(entity_name: str) -> dg.AssetsDefinition:
     )
     def _landing_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
-            results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run_id)
+            results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run.run_id)
         for r in results:
             if r.status != "skipped":
                 context.log.info(f"{r.file}: {r.status} read={r.rows_read} loaded={r.rows_loaded} "
