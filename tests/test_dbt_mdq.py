@@ -6,28 +6,16 @@ the 2024-06-30 snapshot. Every expected share is counted by hand from the rows i
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingest.warehouse import ensure_warehouse
+from tests.dbt_runner import dbt_build
 
 REPO = Path(__file__).resolve().parent.parent
-DBT_DIR = REPO / "dbt_project"
 MDQ_SELECTION = ["+plant_mdq", "+plant_entity_mdq", "+mdq_failing_records"]
-
-
-def run_dbt_build(warehouse: Path, work: Path, selection: list[str]) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OPSREADY_WAREHOUSE=str(warehouse), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    dbt = Path(sys.executable).parent / "dbt"
-    cmd = [str(dbt), "build", "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-           "--indirect-selection", "cautious", "--select", *selection]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def insert(con, table: str, rows: list[tuple], extract_date: str, source: str = "erp-test") -> None:
@@ -80,7 +68,7 @@ def built(tmp_path_factory):
     con = duckdb.connect(str(warehouse))
     _write_raw(con)
     con.close()
-    result = run_dbt_build(warehouse, work, MDQ_SELECTION)
+    result = dbt_build(warehouse, work, MDQ_SELECTION)
     assert result.returncode == 0, result.stdout[-6000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con

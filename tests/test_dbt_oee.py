@@ -7,28 +7,16 @@ America/Chicago (UTC-5 in late March).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingest.warehouse import ensure_warehouse
+from tests.dbt_runner import dbt_build
 
 REPO = Path(__file__).resolve().parent.parent
-DBT_DIR = REPO / "dbt_project"
 OEE_SELECTION = ["+fct_oee_daily", "+oee_rollup", "+defect_escape_monthly", "int_machine_state_defects"]
-
-
-def run_dbt_build(warehouse: Path, work: Path, selection: list[str]) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OPSREADY_WAREHOUSE=str(warehouse), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    dbt = Path(sys.executable).parent / "dbt"
-    cmd = [str(dbt), "build", "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-           "--indirect-selection", "cautious", "--select", *selection]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def insert(con, table: str, rows: list[tuple], source: str, extract_date: str = "2024-04-30") -> None:
@@ -83,7 +71,7 @@ def built(tmp_path_factory):
     con = duckdb.connect(str(warehouse))
     _write_raw(con)
     con.close()
-    result = run_dbt_build(warehouse, work, OEE_SELECTION)
+    result = dbt_build(warehouse, work, OEE_SELECTION)
     assert result.returncode == 0, result.stdout[-6000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con

@@ -8,11 +8,7 @@ audit.load_log (latest extract loaded: 2025-12-31), so the as_of_date() fallback
 
 from __future__ import annotations
 
-import json
 
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,10 +17,9 @@ import pytest
 
 from ingest.warehouse import ensure_warehouse
 from opsready.gates import dbt_vars
+from tests.dbt_runner import dbt_build
 
 REPO = Path(__file__).resolve().parent.parent
-DBT_PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 AS_OF = date(2025, 12, 31)
 MARTS = ["pilot_to_scale", "pilot_purgatory", "benefit_realisation", "plant_roi", "spend_by_year",
          "spend_by_category", "initiative_hygiene"]
@@ -113,14 +108,9 @@ def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     _write_estate(con)
     con.close()
-    env = dict(os.environ, OPSREADY_WAREHOUSE=str(path), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     selection = [f"+{m}" for m in MARTS] + ["stg_erp__plants_history"]
-    proc = subprocess.run(
-        [str(DBT), "build", "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
-         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--indirect-selection", "cautious",
-         "--vars", json.dumps(dbt_vars()),  # initiative_hygiene reads the readiness timeline (gate config)
-         "--select", *selection],
-        env=env, capture_output=True, text=True, timeout=600)
+    # initiative_hygiene reads the readiness timeline, so the gate config goes in as vars
+    proc = dbt_build(path, tmp, selection, dbt_vars=dbt_vars())
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     con = duckdb.connect(str(path), read_only=True)
     yield con

@@ -44,10 +44,9 @@ import yaml
 
 from ingest.warehouse import ensure_warehouse
 from opsready.gates import dbt_vars
+from tests.dbt_runner import dbt_build
 
 REPO = Path(__file__).resolve().parent.parent
-DBT_PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 OPSREADY = Path(sys.executable).parent / "opsready"
 D = date(2025, 3, 31)
 WINDOW = [D - timedelta(days=i) for i in range(30)]  # 2025-03-02 … 2025-03-31
@@ -149,13 +148,10 @@ def _write_estate(con) -> None:
 
 
 def _dbt_build(warehouse: Path, work: Path, gates_file: Path, dates: list[str]) -> None:
-    env = {**os.environ, "OPSREADY_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [str(DBT), "build", "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-           "--vars", json.dumps(dbt_vars(dates, path=gates_file)), "--indirect-selection", "cautious",
-           "--select", "int_readiness_line_days+", "int_readiness_metric_values+", "+readiness_timeline",
-           "--exclude", "initiative_hygiene", "resource_type:unit_test"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    proc = dbt_build(warehouse, work,
+                     ["int_readiness_line_days+", "int_readiness_metric_values+", "+readiness_timeline"],
+                     exclude=["initiative_hygiene", "resource_type:unit_test"],
+                     dbt_vars=dbt_vars(dates, path=gates_file), timeout=900)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
