@@ -81,7 +81,9 @@ def _clean(text: pl.Series, null_values: set[str]) -> pl.Series:
 
 def _parse_number(text: pl.Series, fmt: dict, integer: bool) -> pl.Series:
     thousands, decimal = fmt.get("thousands"), fmt.get("decimal", ".")
-    s = text.str.replace(r"^(.*\d)-$", "-$1")  # SAP writes negatives with a trailing minus
+    s = text
+    if s.str.ends_with("-").any():  # SAP writes negatives with a trailing minus (the regex only when needed)
+        s = s.str.replace(r"^(.*\d)-$", "-$1")
     if thousands:
         s = s.str.replace_all(thousands, "", literal=True)
     if decimal != ".":
@@ -114,6 +116,8 @@ def _parse_temporal(text: pl.Series, fmt: dict, target: str, excel: bool) -> pl.
     dtype = pl.Date if target == "DATE" else pl.Datetime("us")
     result = None
     for f in formats:
+        if result is not None and result.null_count() == text.null_count():
+            break  # every value parsed: the other formats cannot add anything
         if f in ("%Y-%m-%d %H:%M:%S",) and target == "DATE":
             parsed = text.str.strptime(pl.Datetime("us"), f, strict=False).dt.date()
         elif dtype == pl.Datetime("us") and "%H" not in f:

@@ -4,6 +4,12 @@ Suites live in `expectations/<entity>.json` in GX 1.x's own suite format. Each e
 `severity`: `critical` means error severity (a failure blocks that file of the entity: nothing of it loads),
 `warning` is recorded only. Results go to `audit.expectation_results`. GX runs on a pandas frame (never through
 SQL), in one ephemeral context per process, with analytics and progress bars off.
+
+Many files of one entity are validated in one batch (`validate_frames`): the frames are stacked with a
+`_batch_file` column, and the expectations that hold per file (the column set, key uniqueness) are scoped by it.
+Every other expectation is row by row, so the batch passes exactly when every file passes; each file then gets
+the batch's outcomes. If anything in the batch fails, each file is validated on its own, so failures and their
+counts are always the file's own.
 """
 
 from __future__ import annotations
@@ -21,6 +27,12 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 SEVERITY = {"critical": "error", "warning": "warning", "info": "warning"}
+BATCH_COLUMN = "_batch_file"
+# Expectations that hold row by row: a stack of files passes exactly when every file passes.
+ROW_BY_ROW = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_between",
+              "expect_column_values_to_be_in_set", "expect_column_pair_values_a_to_be_greater_than_b",
+              "expect_column_value_lengths_to_equal", "expect_column_values_to_match_regex",
+              "expect_column_values_to_be_null", "expect_column_values_to_not_be_in_set"}
 
 
 @dataclass(frozen=True)
@@ -60,21 +72,43 @@ def _context():
     return context, batch_definition
 
 
-@lru_cache(maxsize=None)
-def load_suite(entity: str):
-    """The entity's suite, read once from `expectations/<entity>.json` and registered in the context."""
-    import great_expectations as gx
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
+def _suite_doc(entity: str) -> dict:
     path = suite_path(entity)
     if not path.is_file():
         raise FileNotFoundError(f"no Great Expectations suite for entity {entity!r}: {path} is missing")
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _per_batch(config: dict) -> dict:
+    """The expectation as it must run on stacked files: per-file expectations scoped by `_batch_file`."""
+    kind, kwargs = config["type"], dict(config["kwargs"])
+    if kind == "expect_table_columns_to_match_set":
+        kwargs["column_set"] = [*kwargs["column_set"], BATCH_COLUMN]
+    elif kind == "expect_column_values_to_be_unique":
+        kind = "expect_compound_columns_to_be_unique"
+        kwargs = {"column_list": [kwargs.pop("column"), BATCH_COLUMN], "ignore_row_if": "any_value_is_missing",
+                  **{k: v for k, v in kwargs.items() if k != "column"}}
+    elif kind == "expect_compound_columns_to_be_unique":
+        kwargs["column_list"] = [*kwargs["column_list"], BATCH_COLUMN]
+    elif kind not in ROW_BY_ROW:
+        raise ValueError(f"{kind} has no batch form; add it to ingest.gx.ROW_BY_ROW if it holds row by row")
+    return {**config, "type": kind, "kwargs": kwargs}
+
+
+@lru_cache(maxsize=None)
+def load_suite(entity: str, batch: bool = False):
+    """The entity's suite, read once from `expectations/<entity>.json` and registered in the context (its batch
+    form with `batch=True`). Each expectation's meta carries its position in the file (`_position`)."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    doc = _suite_doc(entity)
     context, _ = _context()
-    suite = gx.ExpectationSuite(name=doc["name"])
-    for config in doc["expectations"]:
+    suite = gx.ExpectationSuite(name=doc["name"] + ("__batch" if batch else ""))
+    for position, config in enumerate(doc["expectations"]):
+        config = _per_batch(config) if batch else config
         suite.add_expectation_configuration(ExpectationConfiguration(
-            type=config["type"], kwargs=config["kwargs"], meta=config.get("meta", {}),
+            type=config["type"], kwargs=config["kwargs"], meta={**config.get("meta", {}), "_position": position},
             severity=config.get("severity", "critical")))
     return context.suites.add(suite)
 
@@ -88,24 +122,50 @@ def _observed(result: dict) -> str:
     return ""
 
 
-def validate_frame(entity: str, frame: pl.DataFrame) -> list[ExpectationOutcome]:
-    """Run the entity's suite on a typed canonical frame; one outcome per expectation."""
-    suite = load_suite(entity)
+def _run(entity: str, frame, batch: bool) -> list[tuple[dict, bool, str]]:
+    """(original expectation config, success, observed) per expectation, in suite-file order."""
+    suite = load_suite(entity, batch)
     _, batch_definition = _context()
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
-    validation = batch.validate(suite, result_format="BASIC")
-    outcomes = []
+    validation = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        suite, result_format="BASIC")
+    originals = _suite_doc(entity)["expectations"]
+    out = []
     for item in validation.results:
         result = item.to_json_dict()
         config = result["expectation_config"]
-        kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
         if result["exception_info"].get("raised_exception"):
             observed = f"error: {result['exception_info'].get('exception_message')}"[:500]
         else:
             observed = _observed(result)
-        outcomes.append(ExpectationOutcome(_label(config), SEVERITY.get(str(config.get("severity")), "error"),
-                                           bool(result["success"]), observed, json.dumps(kwargs, default=str)))
-    return outcomes
+        position = int(config["meta"]["_position"])
+        out.append((position, originals[position], bool(result["success"]), observed))
+    return [o[1:] for o in sorted(out, key=lambda o: o[0])]
+
+
+def _outcome(config: dict, success: bool, observed: str) -> ExpectationOutcome:
+    kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
+    return ExpectationOutcome(_label(config), SEVERITY.get(str(config.get("severity", "critical")), "error"),
+                              success, observed, json.dumps(kwargs, default=str))
+
+
+def validate_frame(entity: str, frame: pl.DataFrame) -> list[ExpectationOutcome]:
+    """Run the entity's suite on one file's typed canonical frame; one outcome per expectation."""
+    return [_outcome(*o) for o in _run(entity, frame.to_pandas(), batch=False)]
+
+
+def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[ExpectationOutcome]]:
+    """Outcomes per frame (one file each): one suite run over the stacked frames when that passes, else one run
+    per frame. Identical to validating each frame on its own (see the module docstring)."""
+    if len(frames) == 1:
+        return [validate_frame(entity, frames[0])]
+    stacked = pl.concat([f.with_columns(pl.lit(i, dtype=pl.Int32).alias(BATCH_COLUMN))
+                         for i, f in enumerate(frames)], how="vertical_relaxed")
+    results = _run(entity, stacked.to_pandas(), batch=True)
+    del stacked
+    if not all(success for _, success, _ in results):
+        return [validate_frame(entity, f) for f in frames]
+    note = f" (validated together with {len(frames) - 1} other file(s) of this run)"
+    return [[_outcome(config, True, observed + note) for config, _, observed in results] for _ in frames]
 
 
 def blocking_failures(outcomes: list[ExpectationOutcome]) -> list[ExpectationOutcome]:

@@ -12,6 +12,8 @@ import hashlib
 import logging
 import time
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -29,6 +31,8 @@ from ingest.warehouse import ensure_warehouse
 log = logging.getLogger(__name__)
 
 LOADED_STATUSES = ("loaded", "replaced")
+BATCH_ROWS = 1_000_000  # rows per Great Expectations batch
+READ_AHEAD = 2  # files read ahead of the one being validated and written
 
 
 @dataclass
@@ -131,10 +135,32 @@ def parse_file(lf: LandingFile) -> ContractResult:
     return result
 
 
-def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_expectations: bool = True
-              ) -> LoadResult:
-    """Load one landing file (one entity of it); never raises for a bad file: returns status `failed`."""
-    started = time.perf_counter()
+@dataclass
+class _Parsed:
+    """A file read and checked against its contract, waiting for Great Expectations and its write."""
+
+    lf: LandingFile
+    result: LoadResult
+    checked: ContractResult
+    earlier: tuple | None
+    started: float
+
+
+@dataclass
+class _Pending:
+    """A file that must be parsed (it is neither loaded already nor unreadable); `parsing` yields its contract
+    result (or raises) once the reader is done."""
+
+    lf: LandingFile
+    result: LoadResult
+    earlier: tuple | None
+    started: float
+    parsing: Future | None = None
+
+
+def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str) -> LoadResult:
+    """A LoadResult with the file's sha256 (and no message yet), or a recorded failure (with its message) if the
+    file cannot be read or mapped."""
     result = LoadResult(lf.rel_path, lf.entity, lf.source, lf.extract_date, "failed", profile=lf.profile,
                         load_id=uuid.uuid4().hex)
     try:
@@ -145,6 +171,12 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     if lf.error:
         result.message = lf.error if lf.error.startswith(lf.rel_path) else f"{lf.rel_path}: {lf.error}"
         return _record_failure(con, result, run_id)
+    return result
+
+
+def _check(con: duckdb.DuckDBPyConnection, lf: LandingFile, result: LoadResult, run_id: str, started: float
+           ) -> LoadResult | _Pending:
+    """Skip a file whose bytes are loaded already (recorded), else a _Pending to parse."""
     same, earlier = _previous_load(con, lf, result.sha256)
     if same:
         result.status = "skipped"
@@ -152,8 +184,14 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
         _write_log(con, result, run_id)
         result.seconds = time.perf_counter() - started
         return result
+    return _Pending(lf, result, earlier, started)
+
+
+def _parsed(con: duckdb.DuckDBPyConnection, pending: _Pending, run_id: str) -> LoadResult | _Parsed:
+    """Wait for the file's parse; a recorded failure if it could not be read, else a _Parsed."""
+    lf, result = pending.lf, pending.result
     try:
-        checked = parse_file(lf)
+        checked = pending.parsing.result() if pending.parsing is not None else parse_file(lf)
     except FileFault as fault:
         result.message = str(fault)
         return _record_failure(con, result, run_id)
@@ -168,33 +206,71 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     result.rows_loaded = checked.typed.height
     result.quarantine_by_reason = dict(checked.quarantine.group_by("reason").agg(pl.col("row").n_unique())
                                        .iter_rows()) if checked.quarantine.height else {}
-    outcomes = []
-    if run_expectations:
-        from ingest.gx import blocking_failures, validate_frame
-        gx_started = time.perf_counter()
-        try:
-            outcomes = validate_frame(lf.entity, checked.typed)
-        except Exception as exc:
-            result.message = f"{lf.rel_path}: Great Expectations could not run: {type(exc).__name__}: {exc}"
-            return _record_failure(con, result, run_id)
-        result.gx_seconds = time.perf_counter() - gx_started
-        result.expectations = outcomes
-        blocking = blocking_failures(outcomes)
-        if blocking:
-            result.message = (f"{lf.rel_path}: Great Expectations suite {lf.entity} failed (error severity): "
-                              + "; ".join(f"{o.expectation} {o.details}" for o in blocking))
-            return _record_failure(con, result, run_id, outcomes)
+    return _Parsed(lf, result, checked, pending.earlier, pending.started)
+
+
+def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcomes: list) -> LoadResult:
+    """Block on failed critical expectations, check the sum rule, write the file in one transaction."""
+    from ingest.gx import blocking_failures
+
+    lf, result = parsed.lf, parsed.result
+    result.expectations = outcomes
+    blocking = blocking_failures(outcomes)
+    if blocking:
+        result.message = (f"{lf.rel_path}: Great Expectations suite {lf.entity} failed (error severity): "
+                          + "; ".join(f"{o.expectation} {o.details}" for o in blocking))
+        return _record_failure(con, result, run_id, outcomes)
     if result.rows_read != result.rows_loaded + result.rows_quarantined:
         result.message = (f"{lf.rel_path}: sum rule broken: read {result.rows_read} != loaded {result.rows_loaded}"
                           f" + quarantined {result.rows_quarantined}")
         return _record_failure(con, result, run_id, outcomes)
     try:
-        _write_file(con, lf, result, checked, earlier, outcomes, run_id)
+        _write_file(con, lf, result, parsed.checked, parsed.earlier, outcomes, run_id)
     except Exception as exc:
         result.message = f"{lf.rel_path}: writing to the warehouse failed: {type(exc).__name__}: {exc}"
         return _record_failure(con, result, run_id, outcomes)
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - parsed.started
     return result
+
+
+def _validate_and_finish(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str,
+                         run_expectations: bool) -> list[LoadResult]:
+    """Run the entity's suite once over the batch (per file if anything fails), then finish each file."""
+    if not batch:
+        return []
+    outcomes_per_file: list[list] = [[] for _ in batch]
+    if run_expectations:
+        from ingest.gx import validate_frames
+        gx_started = time.perf_counter()
+        try:
+            outcomes_per_file = validate_frames(batch[0].lf.entity, [p.checked.typed for p in batch])
+        except Exception as exc:
+            results = []
+            for parsed in batch:
+                parsed.result.message = (f"{parsed.lf.rel_path}: Great Expectations could not run: "
+                                         f"{type(exc).__name__}: {exc}")
+                results.append(_record_failure(con, parsed.result, run_id))
+            return results
+        gx_seconds = (time.perf_counter() - gx_started) / len(batch)
+        for parsed in batch:
+            parsed.result.gx_seconds = gx_seconds
+    return [_finish(con, parsed, run_id, outcomes) for parsed, outcomes in zip(batch, outcomes_per_file)]
+
+
+def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_expectations: bool = True
+              ) -> LoadResult:
+    """Load one landing file (one entity of it); never raises for a bad file: returns status `failed`."""
+    started = time.perf_counter()
+    hashed = _hash(con, lf, run_id)
+    if hashed.message:  # recorded as failed
+        return hashed
+    pending = _check(con, lf, hashed, run_id, started)
+    if isinstance(pending, LoadResult):
+        return pending
+    parsed = _parsed(con, pending, run_id)
+    if isinstance(parsed, LoadResult):
+        return parsed
+    return _validate_and_finish(con, [parsed], run_id, run_expectations)[0]
 
 
 def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResult, earlier, outcomes, run_id):
@@ -238,16 +314,62 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
 
 
 def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, run_id: str,
-                run_expectations: bool = True, profile_dir: Path = PROFILE_DIR) -> list[LoadResult]:
+                run_expectations: bool = True, profile_dir: Path = PROFILE_DIR,
+                batch_rows: int = BATCH_ROWS) -> list[LoadResult]:
     """Load every landing file of `entity` not loaded yet, in extract-date order; one LoadResult per file.
 
-    Never raises for a bad file (status `failed`, message names the file and the fault)."""
+    The next files are read and contract-checked on a worker thread (Polars releases the GIL) while this thread
+    validates and writes; Great Expectations runs once per batch of about `batch_rows` rows (per file again if
+    anything fails); each file is written in its own transaction. Never raises for a bad file (status `failed`,
+    message names the file and the fault)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     ensure_warehouse(con)
     files = [f for f in discover(Path(landing_dir), profile_dir) if f.entity == entity]
     files.sort(key=lambda f: (f.extract_date, f.source, f.rel_path))
-    return [load_file(con, f, run_id, run_expectations) for f in files]
+    results: list[LoadResult] = []
+    inflight: deque[_Pending] = deque()  # submitted to the reader, in file order
+    batch: list[_Parsed] = []  # parsed, waiting for Great Expectations and the write
+
+    def flush():
+        results.extend(_validate_and_finish(con, batch, run_id, run_expectations))
+        batch.clear()
+
+    def collect(keep: int):
+        while len(inflight) > keep:
+            parsed = _parsed(con, inflight.popleft(), run_id)
+            if isinstance(parsed, LoadResult):
+                results.append(parsed)
+                continue
+            batch.append(parsed)
+            if sum(p.result.rows_loaded for p in batch) >= batch_rows:
+                flush()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader:
+        for lf in files:
+            started = time.perf_counter()
+            hashed = _hash(con, lf, run_id)
+            if hashed.message:  # unreadable or unmapped: recorded as failed
+                results.append(hashed)
+                continue
+            waiting = [*inflight, *batch]
+            if any((w.lf.source, w.lf.extract_date) == (lf.source, lf.extract_date)
+                   or w.result.sha256 == hashed.sha256 for w in waiting):
+                # A later file of the same source and date, or the same bytes: the skip/replace decision below
+                # must see the earlier one written first.
+                collect(0)
+                flush()
+            pending = _check(con, lf, hashed, run_id, started)
+            if isinstance(pending, LoadResult):
+                results.append(pending)
+                continue
+            pending.parsing = reader.submit(parse_file, lf)
+            inflight.append(pending)
+            collect(READ_AHEAD)
+        collect(0)
+        flush()
+    order = {lf.rel_path: i for i, lf in enumerate(files)}
+    return sorted(results, key=lambda r: order[r.file])  # in file order, as they were found
 
 
 def record_unmapped_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, run_id: str) -> list[LoadResult]:

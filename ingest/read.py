@@ -57,6 +57,10 @@ def decode_text(data: bytes, encoding: str, file: str) -> str:
         raise FileFault(file, f"wrong encoding: cannot decode as {encoding}: {exc}") from None
 
 
+def _is_utf8(fmt: dict) -> bool:
+    return fmt.get("encoding", "utf-8").lower().replace("_", "-") in UTF8_NAMES
+
+
 def _first_ragged_row(text: str, delimiter: str, skip_rows: int) -> tuple[int, int, int] | None:
     """(data row, fields, header fields) of the first row with more fields than the header, else None."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -80,21 +84,25 @@ def read_csv_text(path: Path, fmt: dict, file: str) -> pl.DataFrame:
     text = decode_text(data, fmt.get("encoding", "utf-8"), file)
     delimiter = fmt.get("delimiter", ",")
     skip_rows = int(fmt.get("skip_rows", 0))
-    lines = text.splitlines()
-    if len(lines) <= skip_rows:
+    if text.count("\n") + (0 if text.endswith("\n") else 1) <= skip_rows:
         raise FileFault(file, f"empty file: fewer than {skip_rows + 1} lines, no header row")
-    header_fields = next(csv.reader([lines[skip_rows]], delimiter=delimiter))
-    if len(header_fields) < 2 and len(lines[skip_rows]) > 0 and delimiter not in lines[skip_rows]:
+    header_line = text.split("\n", skip_rows + 1)[skip_rows].rstrip("\r")  # never split a large file whole
+    header_fields = next(csv.reader([header_line], delimiter=delimiter), [])
+    if len(header_fields) < 2 and len(header_line) > 0 and delimiter not in header_line:
         # One header field only: almost always the wrong delimiter.
-        raise FileFault(file, f"header {lines[skip_rows][:80]!r} has no {delimiter!r} delimiter; "
+        raise FileFault(file, f"header {header_line[:80]!r} has no {delimiter!r} delimiter; "
                               "wrong delimiter or not a delimited file")
-    if not text.endswith(("\n", "\r")) and len(lines) > skip_rows + 1:
-        last = next(csv.reader([lines[-1]], delimiter=delimiter), [])
-        if len(last) < len(header_fields):
-            raise FileFault(file, f"truncated file: the last line (data row {len(lines) - skip_rows - 1}) has "
-                                  f"{len(last)} of {len(header_fields)} fields and no line end")
+    if not text.endswith(("\n", "\r")):
+        last_break = max(text.rfind("\n"), text.rfind("\r"))
+        data_rows = text.count("\n") - skip_rows  # complete lines after the header
+        if last_break >= 0 and data_rows >= 1:
+            last = next(csv.reader([text[last_break + 1:]], delimiter=delimiter), [])
+            if len(last) < len(header_fields):
+                raise FileFault(file, f"truncated file: the last line (data row {data_rows}) has "
+                                      f"{len(last)} of {len(header_fields)} fields and no line end")
     try:
-        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), separator=delimiter, has_header=True,
+        payload = data.removeprefix(b"\xef\xbb\xbf") if _is_utf8(fmt) else text.encode("utf-8")
+        frame = pl.read_csv(io.BytesIO(payload), separator=delimiter, has_header=True,
                             infer_schema=False, skip_rows=skip_rows, quote_char=fmt.get("quote", '"'))
     except pl.exceptions.ComputeError as exc:
         ragged = _first_ragged_row(text, delimiter, skip_rows)

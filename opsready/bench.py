@@ -33,9 +33,10 @@ Incremental MES chain (what makes the +1-day nightly cheap)
 * `fct_oee_daily` and `oee_rollup` stay tables rebuilt from the day-grain intermediates (work center x day, not
   events): they join the current work-center master (line, ideal cycle time), which a quarterly snapshot may change
   for all history. `dbt build --full-refresh` rebuilds everything and gives the same rows (tests/test_incremental.py).
-* Backfill / reprocess of extract dates: `reprocess_extract_dates(con, start, end)` (below) forgets the MES
-  footprint of those dates' loads, so the next nightly recomputes exactly their plant-days; re-dropping corrected
-  files into `landing/<source>/<date>/` needs nothing: ingest replaces them and the chain follows.
+* Backfill / reprocess of extract dates: `opsready run --reprocess-from D1 --reprocess-to D2` makes the run forget
+  the MES footprint of those dates' loads in its working copy, so it recomputes exactly their plant-days
+  (orchestration/warehouse/reprocess.py); re-dropping corrected files into `landing/<source>/<date>/` needs
+  nothing: ingest replaces them and the chain follows.
 """
 
 from __future__ import annotations
@@ -56,24 +57,6 @@ import yaml
 from ingest.profiles import PROFILE_DIR
 
 MES_ENTITIES = ("machine_states", "production_counts")
-
-
-def reprocess_extract_dates(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int:
-    """Mark the MES loads of extract dates start..end for recomputation by the next dbt build of the chain.
-
-    Deletes their rows from `intermediate.int_mes_load_footprint`; the next build sees them as new loads and
-    recomputes every plant-day they cover. Returns the number of loads marked. Use on the working copy (or the
-    published file between runs)."""
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'intermediate' "
-                         "and table_name = 'int_mes_load_footprint'").fetchone()[0]
-    if not exists:
-        return 0
-    ids = [r[0] for r in con.execute(
-        "select distinct load_id from audit.load_log where entity in ('machine_states', 'production_counts') "
-        "and status in ('loaded', 'replaced') and extract_date between ? and ?", [start, end]).fetchall()]
-    if ids:
-        con.execute("delete from intermediate.int_mes_load_footprint where load_id in (select unnest(?))", [ids])
-    return len(ids)
 
 
 # ---------------------------------------------------------------- floor

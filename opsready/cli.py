@@ -61,8 +61,10 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def run_nightly(as_of: str | None = None, include_report: bool = True):
-    """Execute the nightly job once, in this process, against `OPSREADY_DATA`. Returns the Dagster result."""
+def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess: tuple[str, str] | None = None):
+    """Execute the nightly job once, in this process, against `OPSREADY_DATA`. Returns the Dagster result.
+
+    `reprocess` = (first, last) MES extract date (YYYY-MM-DD) whose plant-days the run recomputes."""
     quiet_telemetry()
     dagster_home()
     paths.export_warehouse_env()
@@ -70,9 +72,12 @@ def run_nightly(as_of: str | None = None, include_report: bool = True):
 
     from orchestration.definitions import defs
 
-    run_config = {}
+    ops = {}
     if as_of:
-        run_config = {"ops": {"opsready_dbt_models": {"config": {"as_of": as_of}}}}
+        ops["opsready_dbt_models"] = {"config": {"as_of": as_of}}
+    if reprocess:
+        ops["warehouse__working_copy"] = {"config": {"reprocess_from": reprocess[0], "reprocess_to": reprocess[1]}}
+    run_config = {"ops": ops} if ops else {}
     job = defs.resolve_job_def("nightly" if include_report else "warehouse_only")
     with run_lock():
         return job.execute_in_process(instance=dg.DagsterInstance.get(), run_config=run_config,
@@ -80,7 +85,21 @@ def run_nightly(as_of: str | None = None, include_report: bool = True):
 
 
 def cmd_run(args) -> int:
-    result = run_nightly(as_of=args.as_of, include_report=not args.no_report)
+    reprocess = None
+    if args.reprocess_from or args.reprocess_to:
+        from datetime import date
+
+        try:
+            first = date.fromisoformat(args.reprocess_from or args.reprocess_to)
+            last = date.fromisoformat(args.reprocess_to or args.reprocess_from)
+        except ValueError as exc:
+            print(f"opsready run: --reprocess-from/--reprocess-to: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
+            return 2
+        if first > last:
+            print(f"opsready run: --reprocess-from {first} is after --reprocess-to {last}", file=sys.stderr)
+            return 2
+        reprocess = (first.isoformat(), last.isoformat())
+    result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess)
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
         return 0
@@ -159,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the nightly job once, in process, and publish")
     p.add_argument("--as-of", help="readiness date YYYY-MM-DD (default: latest extract date loaded)")
     p.add_argument("--no-report", action="store_true", help="skip the report build")
+    p.add_argument("--reprocess-from", metavar="YYYY-MM-DD",
+                   help="first MES extract date whose plant-days this run recomputes from raw (with --reprocess-to; "
+                        "one date if only one is given)")
+    p.add_argument("--reprocess-to", metavar="YYYY-MM-DD", help="last MES extract date to recompute")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sql", help="run a read-only query on the published warehouse")

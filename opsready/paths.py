@@ -47,8 +47,19 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the run's writers (ingest and dbt): `OPSREADY_DUCKDB_MEMORY_LIMIT`, default 2GB.
+    DuckDB spills to disk beyond it; its own default (80 % of RAM) would let one night take the whole machine."""
+    return os.environ.get("OPSREADY_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
 def export_warehouse_env() -> Path:
-    """Set `OPSREADY_WAREHOUSE` for child tools (dbt) so they build into the same file as Dagster."""
+    """Set `OPSREADY_WAREHOUSE` (and the DuckDB memory limit) for child tools (dbt) so they build into the same
+    file as Dagster, under the same limit."""
     path = build_warehouse()
     os.environ["OPSREADY_WAREHOUSE"] = str(path)
+    os.environ["OPSREADY_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
     return path

@@ -67,14 +67,15 @@ def runs(tmp_path_factory):
     corrected.write_bytes(b"\n".join(kept))
     _nightly(root)
     after = _snapshot(root, "after")
-    # The same data, rebuilt from scratch: every MES-chain model (and what reads it) with --full-refresh.
+    # The same data, rebuilt from scratch: every MES-chain and incremental MDQ model (and what reads them) with
+    # --full-refresh.
     rebuilt = root / "rebuilt.duckdb"
     shutil.copyfile(after, rebuilt)
     from opsready.gates import dbt_vars
 
     env = dict(_env(root), OPSREADY_WAREHOUSE=str(rebuilt))
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "run", "--full-refresh", "--select", "int_mes_load_footprint+",
+        [str(Path(sys.executable).with_name("dbt")), "run", "--full-refresh", "--select", "int_mes_load_footprint+", "int_mdq_input_fingerprint+",
          "--exclude", "readiness_history", "--vars", json.dumps(dbt_vars()), "--project-dir", "dbt_project",
          "--profiles-dir", "dbt_project", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
@@ -131,6 +132,19 @@ def test_intermediates_equal_a_full_rebuild(runs, model):
     assert (only_incremental, only_rebuilt) == (0, 0)
 
 
+@pytest.mark.parametrize("table", ["intermediate.int_mdq_production_orders_checks",
+                                   "intermediate.int_mdq_record_dimensions", "marts.plant_mdq",
+                                   "marts.plant_entity_mdq", "marts.mdq_failing_records"])
+def test_incremental_mdq_equals_a_full_rebuild(runs, table):
+    # the second night computed only its new readiness date; every other as_of was kept from the first night
+    n, only_incremental, only_rebuilt = _diff(runs["after"], runs["rebuilt"], table)
+    assert n > 0
+    assert (only_incremental, only_rebuilt) == (0, 0)
+    dates = {d for (d,) in _rows(runs["after"], f"select distinct as_of from {table}")}
+    assert NEW_DAY in dates  # the new readiness date is measured, and no date that is no longer an MDQ date is kept
+    assert dates <= {d for (d,) in _rows(runs["after"], "select as_of from intermediate.int_mdq_as_of_dates")}
+
+
 def test_the_corrected_month_changed(runs):
     # dropping a tenth of the June intervals must show in June's counted time (else the test proves nothing)
     query = ("select sum(pbt_s + planned_stop_s + no_order_s) from marts.fct_oee_daily where company = 'GlobalTech' "
@@ -159,3 +173,41 @@ def test_only_touched_days_were_rewritten(runs, model):
                               f"select * from b.{table} where {outside})").fetchone()[0]
         kept = con.execute(f"select count(*) from {table} where {outside}").fetchone()[0]
     assert kept > 0 and changed == 0
+
+
+REPROCESSED = "2024-03-31"  # one MES extract date, recomputed on purpose with nothing new landed
+
+
+@pytest.fixture(scope="module")
+def reprocessed(runs):
+    root = runs["root"]
+    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report", "--reprocess-from",
+                           REPROCESSED, "--reprocess-to", REPROCESSED], env=_env(root), capture_output=True,
+                          text=True, timeout=900, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return _snapshot(root, "reprocessed")
+
+
+def test_reprocess_recomputes_exactly_that_extract_dates_days(runs, reprocessed):
+    table = "intermediate.int_machine_state_daily"
+    (lo, hi), = _rows(runs["after"], "select min(started_at)::date, max(ended_at)::date from raw.machine_states "
+                                     f"where _extract_date = date '{REPROCESSED}'")
+    with duckdb.connect(str(reprocessed), read_only=True) as con:
+        con.execute(f"attach '{runs['after']}' as a (read_only)")
+        rewritten = {d for (d,) in con.execute(
+            f"select distinct day from {table} where dbt_invocation_id not in "
+            f"(select distinct dbt_invocation_id from a.{table})").fetchall()}
+    assert date(2024, 3, 15) in rewritten
+    assert min(rewritten) >= lo - timedelta(days=1) and max(rewritten) <= hi + timedelta(days=1), sorted(rewritten)
+    # same data, so the recomputed rows and the marts are what they were
+    for name in (table, "intermediate.int_oee_daily_components"):
+        assert _diff(reprocessed, runs["after"], name, exclude="dbt_invocation_id")[1:] == (0, 0)
+    assert _diff(reprocessed, runs["after"], "marts.fct_oee_daily")[1:] == (0, 0)
+
+
+def test_reprocess_refuses_a_reversed_range(runs):
+    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--reprocess-from", "2024-03-31",
+                           "--reprocess-to", "2024-03-01"], env=_env(runs["root"]), capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+    assert done.returncode == 2
+    assert "--reprocess-from 2024-03-31 is after --reprocess-to 2024-03-01" in done.stderr

@@ -9,7 +9,7 @@
     from {{ ref(history_model) }} as history
     inner join (
         select as_of_dates.as_of, extracts.source_system, max(extracts.extract_date) as extract_date
-        from {{ ref('int_mdq_as_of_dates') }} as as_of_dates
+        from {{ mdq_as_of_dates() }} as as_of_dates
         inner join (select distinct source_system, extract_date from {{ ref(history_model) }}) as extracts
             on extracts.extract_date <= as_of_dates.as_of
         group by 1, 2

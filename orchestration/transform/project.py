@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ DBT_PROJECT_DIR = paths.project_root() / "dbt_project"
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
-    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", paths.project_root() / "config" / "gates.yaml"]
     for sub in ("models", "macros", "snapshots", "seeds", "tests"):
         files += [p for p in (project_dir / sub).rglob("*") if p.is_file()]
     return max((p.stat().st_mtime for p in files if p.exists()), default=0.0)
@@ -29,14 +30,20 @@ def dbt_executable() -> str:
 
 
 def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """Run `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file."""
+    """Run `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file.
+
+    It parses with the nightly's vars (the gates), so the partial-parse state it leaves matches `dbt build` and a
+    run re-parses only what changed (dbt re-parses everything when the vars differ)."""
     manifest = project_dir / "target" / "manifest.json"
     if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project_dir):
         return manifest
     paths.export_warehouse_env()
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    from opsready.gates import dbt_vars
+
     result = subprocess.run(
-        [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"],
+        [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
+         "--vars", json.dumps(dbt_vars())],
         env=env, capture_output=True, text=True,
     )
     if result.returncode != 0:

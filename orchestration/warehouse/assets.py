@@ -1,6 +1,8 @@
 """The warehouse's life in a run: a fresh working copy at the start, an atomic publish at the end."""
 
 
+from datetime import date
+
 import dagster as dg
 import duckdb
 
@@ -8,6 +10,7 @@ import ingest
 
 from opsready import paths
 from orchestration.transform.assets import opsready_dbt_models
+from orchestration.warehouse.reprocess import reprocess_extract_dates
 from orchestration.warehouse.run_history import record_run_history
 from orchestration.warehouse.working_copy import publish_working_copy, reset_working_copy
 
@@ -17,17 +20,33 @@ REQUIRED_MARTS = (
 )
 
 
+class WorkingCopyConfig(dg.Config):
+    """`reprocess_from`/`reprocess_to` (YYYY-MM-DD, both or neither): MES extract dates whose plant-days this run
+    recomputes from raw (a late fix in the models, or a backfill); empty means only what is new."""
+
+    reprocess_from: str = ""
+    reprocess_to: str = ""
+
+
 @dg.asset(key=["warehouse", "working_copy"], group_name="warehouse", kinds={"duckdb"})
-def working_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def working_copy(context: dg.AssetExecutionContext, config: WorkingCopyConfig) -> dg.MaterializeResult:
     """The DuckDB file this run builds into: a fresh copy of the published warehouse (empty on the first run).
     Analysts never see it; a killed run leaves it behind and the next run replaces it."""
+    if bool(config.reprocess_from) != bool(config.reprocess_to):
+        raise dg.Failure(description="reprocess needs both reprocess_from and reprocess_to (YYYY-MM-DD)")
     path = reset_working_copy()
     context.log.info(f"working copy ready at {path}")
+    reprocessed = 0
     with duckdb.connect(str(path)) as con:
+        if config.reprocess_from:
+            start, end = date.fromisoformat(config.reprocess_from), date.fromisoformat(config.reprocess_to)
+            reprocessed = reprocess_extract_dates(con, start, end)
+            context.log.info(f"reprocessing extract dates {start}..{end}: {reprocessed} MES loads recomputed")
         unplaced = ingest.record_unmapped_files(con, paths.landing_dir(), context.run.run_id)
     for r in unplaced:  # recorded in audit.load_log as failed; they belong to no entity, so they block nothing
         context.log.warning(f"landing file not loaded: {r.file}: {r.message}")
     return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size,
+                                          "reprocessed_mes_loads": reprocessed,
                                           "unplaced_landing_files": [f"{r.file}: {r.message}" for r in unplaced]})
 
 

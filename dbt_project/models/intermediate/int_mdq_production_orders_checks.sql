@@ -5,13 +5,21 @@
 --   finished_at not before started_at; uniqueness: order_id not seen before among those orders;
 --   consistency: the order's material exists in the plant's material master and its work center in the
 --   work-center master of the same as_of.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mdq_delete_stale() }}"
+) }}
+-- Incremental by as_of (macros/mdq_incremental.sql): a night computes only the MDQ dates not yet held.
+-- depends_on: {{ ref('int_mdq_input_fingerprint') }}
 with rows_as_of as (
     select
         as_of_dates.as_of,
         orders.*,
         orders.source_file || ':' || cast(orders.source_row as varchar) as record_id
     from {{ ref('stg_erp__production_orders') }} as orders
-    inner join {{ ref('int_mdq_as_of_dates') }} as as_of_dates
+    inner join {{ mdq_as_of_dates() }} as as_of_dates
         on orders.extract_date <= as_of_dates.as_of
         and orders.extract_date > as_of_dates.as_of - interval 3 month
 ),
@@ -41,7 +49,9 @@ joined as (
         on work_centers.as_of = rows_as_of.as_of and work_centers.plant_id = rows_as_of.plant_id
         and work_centers.work_center_id = rows_as_of.work_center_id
 )
+,
 
+checks as (
 {{ mdq_completeness_checks('production_orders', 'r.order_id') }}
 
 union all
@@ -69,3 +79,9 @@ union all
 select as_of, plant_id, 'production_orders', record_id, order_id, 'consistency', 'work_center_in_master',
        work_center_id is null or work_center_exists, work_center_id
 from joined
+)
+
+select
+    checks.*,
+    (select fingerprint from {{ ref('int_mdq_input_fingerprint') }}) as inputs_fingerprint
+from checks
