@@ -31,6 +31,20 @@
 )
 {%- endmacro %}
 
+{#- The earliest day of this invocation's affected ranges (a date literal, looked up when the model runs), or a
+    literal null when nothing is affected. The models add it as a constant bound beside the exact per-range
+    conditions: raw MES tables are stored in extract order, so DuckDB's zone maps skip every older row group. -#}
+{% macro mes_affected_from_day(entities) -%}
+    {%- if execute -%}
+        {%- set result = run_query(
+            "select min(from_day) from " ~ ref('int_mes_load_footprint') ~ " where dbt_invocation_id = '"
+            ~ invocation_id ~ "' and entity in ('" ~ entities | join("', '") ~ "')") -%}
+        {%- set day = result.columns[0].values()[0] -%}
+        {%- if day is not none -%}{{ return("date '" ~ day ~ "'") }}{%- endif -%}
+    {%- endif -%}
+    {{ return("cast(null as date)") }}
+{%- endmacro %}
+
 {#- True when the model builds incrementally on a table that already carries the incremental bookkeeping column
     (a table built before the chain was incremental lacks it: it is then emptied and rebuilt once). -#}
 {% macro mes_is_incremental() -%}
@@ -43,9 +57,13 @@
     ranges), before the model's new rows for the same ranges are inserted. `day_expr` is the row's day. -#}
 {% macro mes_delete_affected(entities, day_expr='day') -%}
     {%- if is_incremental() -%}
-        {%- if mes_is_incremental() -%}
+        {%- set affected_from_day = mes_affected_from_day(entities) if mes_is_incremental() else none -%}
+        {%- if affected_from_day == 'cast(null as date)' -%}
+    select 1  -- nothing affected this run: nothing to delete (and no scan of the table)
+        {%- elif affected_from_day is not none -%}
     delete from {{ this }} as t
-    where exists (
+    where {{ day_expr | replace('{t}', 't') }} >= {{ affected_from_day }}
+        and exists (
         select 1 from {{ mes_affected_ranges(entities) }} as r
         where r.plant_id = t.plant_id and r.work_center_id = t.work_center_id
             and {{ day_expr | replace('{t}', 't') }} between r.from_day and r.to_day

@@ -12,6 +12,7 @@
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
+{%- set affected_from_day = mes_affected_from_day(['machine_states', 'plant_timezone']) if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
@@ -34,6 +35,7 @@ counted as (
     from {{ ref('int_machine_state_intervals_cleaned') }} as cleaned
     where counted_s > 0
     {%- if incremental %}
+        and cleaned.ended_at > cast({{ affected_from_day }} as timestamp) - interval 1 day
         and exists (
             select 1 from ranges
             where ranges.plant_id = cleaned.plant_id

@@ -19,6 +19,7 @@
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
+{%- set affected_from_day = mes_affected_from_day(['machine_states', 'plant_timezone']) if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
@@ -47,11 +48,14 @@ states as (
         on ranges.plant_id = states_all.plant_id
         and ranges.work_center_id = states_all.work_center_id
         and cast(states_all.started_at as date) between ranges.from_day and ranges.to_day
+    where states_all.started_at >= cast({{ affected_from_day }} as timestamp)
     {%- endif %}
 ),
 {%- if incremental %}
 
--- the latest end among the work center's positive intervals that start before the range (they all sort first)
+-- the latest end among the work center's positive intervals that start before the range (they all sort first).
+-- Only ends after the range start can move a start inside the range (an earlier end is <= every start in it), so
+-- intervals ending before it are left out: the same result, and the zone maps skip the older history.
 carry_in as (
     select ranges.plant_id, ranges.work_center_id, ranges.from_day, max(states_all.ended_at) as carried_max_ended_at
     from ranges
@@ -59,7 +63,9 @@ carry_in as (
         on states_all.plant_id = ranges.plant_id
         and states_all.work_center_id = ranges.work_center_id
         and states_all.started_at < cast(ranges.from_day as timestamp)
+        and states_all.ended_at > cast(ranges.from_day as timestamp)
         and states_all.ended_at > states_all.started_at
+    where states_all.ended_at > cast({{ affected_from_day }} as timestamp)
     group by 1, 2, 3
 ),
 {%- endif %}

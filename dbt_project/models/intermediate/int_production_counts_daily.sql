@@ -11,6 +11,7 @@
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
+{%- set affected_from_day = mes_affected_from_day(['production_counts', 'plant_timezone']) if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
@@ -28,7 +29,8 @@ counts as (
         reject_qty
     from {{ ref('stg_mes__production_counts') }} as staged
     {%- if incremental %}
-    where exists (
+    where staged.hour >= cast({{ affected_from_day }} as timestamp) - interval 1 day
+    and exists (
         select 1 from ranges
         where ranges.plant_id = staged.plant_id
             and ranges.work_center_id = staged.work_center_id
