@@ -87,3 +87,18 @@ def test_dagster_definitions_validate(tmp_path):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Validation successful" in proc.stdout + proc.stderr
+
+
+def test_old_dbt_run_targets_are_pruned(tmp_path):
+    import os
+
+    from orchestration.transform.assets import prune_run_targets
+
+    for i in range(5):
+        run = tmp_path / f"opsready_dbt_models-{i}"
+        run.mkdir()
+        os.utime(run, (1_000_000 + i, 1_000_000 + i))  # run 4 is the newest
+    (tmp_path / "compiled").mkdir()  # not a run folder: left alone
+    prune_run_targets(tmp_path, keep=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "compiled", "opsready_dbt_models-2", "opsready_dbt_models-3", "opsready_dbt_models-4"]

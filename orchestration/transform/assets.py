@@ -2,6 +2,8 @@
 
 
 import json
+import shutil
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -9,6 +11,9 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from opsready import paths
 from orchestration.transform.project import dbt_project
 from orchestration.transform.translator import OpsreadyDbtTranslator
+
+INCREMENTAL_THREADS = 4  # dbt threads on nights that build on a published warehouse
+KEEP_RUN_TARGETS = 3  # dagster-dbt run folders kept under dbt_project/target
 
 
 class DbtRunConfig(dg.Config):
@@ -30,7 +35,27 @@ def opsready_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     if config.as_of:
         dbt_run_vars["as_of"] = config.as_of
     args = ["build", "--vars", json.dumps(dbt_run_vars)]
-    yield from dbt.cli(args, context=context).stream()
+    if paths.published_warehouse().exists():
+        # An incremental night: a few hundred small models and tests, so more of them at once (measured: a quiet
+        # build at ten times the sample went from 52 s to 38 s). The first build keeps the profile's 2 threads:
+        # its big window queries would otherwise compete for the memory limit and spill.
+        args += ["--threads", str(INCREMENTAL_THREADS)]
+    invocation = dbt.cli(args, context=context)
+    try:
+        yield from invocation.stream()
+    finally:
+        prune_run_targets(Path(invocation.target_path).parent)
+
+
+
+
+def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> None:
+    """dagster-dbt gives every run its own target folder (compiled SQL, logs, run_results.json) and never removes
+    it; keep the newest few for debugging and remove the rest, so years of nightlies do not pile up."""
+    runs = sorted((p for p in target_dir.glob("opsready_dbt_models-*") if p.is_dir()),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:

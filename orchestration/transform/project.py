@@ -30,17 +30,25 @@ def dbt_executable() -> str:
 
 
 def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """Run `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file.
+    """Run `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file, or was
+    parsed for another warehouse file, memory limit or gates.
 
-    It parses with the nightly's vars (the gates), so the partial-parse state it leaves matches `dbt build` and a
-    run re-parses only what changed (dbt re-parses everything when the vars differ)."""
-    manifest = project_dir / "target" / "manifest.json"
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project_dir):
-        return manifest
-    paths.export_warehouse_env()
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    It parses exactly as the nightly's `dbt build` will run (same vars, same profile values), so the partial-parse
+    state it leaves is reused and a run re-parses only what changed: dbt re-parses everything when the vars or the
+    profile (which holds the warehouse path) differ."""
     from opsready.gates import dbt_vars
 
+    manifest = project_dir / "target" / "manifest.json"
+    stamp = project_dir / "target" / "opsready_parsed_for.json"
+    paths.export_warehouse_env()
+    parsed_for = json.dumps({"warehouse": os.environ["OPSREADY_WAREHOUSE"],
+                             "memory_limit": os.environ["OPSREADY_DUCKDB_MEMORY_LIMIT"], "vars": dbt_vars()},
+                            sort_keys=True)
+    if (manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project_dir)
+            and (project_dir / "target" / "partial_parse.msgpack").exists()
+            and stamp.exists() and stamp.read_text() == parsed_for):
+        return manifest
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
          "--vars", json.dumps(dbt_vars())],
@@ -48,6 +56,7 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed in {project_dir}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    stamp.write_text(parsed_for)
     return manifest
 
 
