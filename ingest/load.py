@@ -4,6 +4,10 @@ Each file loads in its own transaction (raw rows, quarantine rows, expectation r
 together); a fault rolls the file back and is recorded as `failed`. A file whose sha256 was already loaded
 for the same source and entity is `skipped` without parsing; a new sha256 for a source + extract date +
 entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows_quarantined is checked.
+
+Throughput (`load_entity`): files are hashed and skip-checked in order; the next ones are read and contract-checked
+on a worker thread while this thread validates and writes; Great Expectations runs once per batch of about
+BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch fails).
 """
 
 from __future__ import annotations
