@@ -133,7 +133,8 @@ def test_intermediates_equal_a_full_rebuild(runs, model):
 
 
 @pytest.mark.parametrize("table", ["intermediate.int_mdq_production_orders_checks",
-                                   "intermediate.int_mdq_record_dimensions", "marts.plant_mdq",
+                                   "intermediate.int_mdq_record_dimensions",
+                                   "intermediate.int_mdq_plant_entity_dimensions", "marts.plant_mdq",
                                    "marts.plant_entity_mdq", "marts.mdq_failing_records"])
 def test_incremental_mdq_equals_a_full_rebuild(runs, table):
     # the second night computed only its new readiness date; every other as_of was kept from the first night

@@ -11,6 +11,8 @@
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
+{%- set affected_from_day = mes_affected_from_day(['machine_states', 'plant_timezone', 'reason_catalogue'])
+    if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
@@ -21,7 +23,8 @@ ranges as (
 pieces as (
     select daily.* from {{ ref('int_machine_state_daily') }} as daily
     {%- if incremental %}
-    where exists (
+    where daily.day >= {{ affected_from_day }}
+    and exists (
         select 1 from ranges
         where ranges.plant_id = daily.plant_id
             and ranges.work_center_id = daily.work_center_id
