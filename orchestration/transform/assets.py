@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from opsready import paths
-from orchestration.transform.project import dbt_project
+from orchestration.transform.project import dbt_executable, dbt_project
 from orchestration.transform.translator import OpsreadyDbtTranslator
 
 INCREMENTAL_THREADS = 4  # dbt threads on nights that build on a published warehouse
@@ -59,4 +59,6 @@ def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> None:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir))
+    # the venv's dbt (next to this interpreter), so `.venv/bin/opsready run` works without an activated venv
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
+                          dbt_executable=dbt_executable())
