@@ -72,7 +72,9 @@ def _context():
     return context, batch_definition
 
 
+@lru_cache(maxsize=None)
 def _suite_doc(entity: str) -> dict:
+    """The suite file's JSON, read once per process (every batch looks its expectations up here)."""
     path = suite_path(entity)
     if not path.is_file():
         raise FileNotFoundError(f"no Great Expectations suite for entity {entity!r}: {path} is missing")

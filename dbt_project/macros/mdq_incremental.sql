@@ -10,11 +10,7 @@
     Models using them declare `-- depends_on: {{ ref('int_mdq_input_fingerprint') }}`. -#}
 
 {% macro mdq_is_incremental() -%}
-    {%- if this is none or model.config.materialized != 'incremental' or not is_incremental() -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {{ return('inputs_fingerprint' in columns) }}
+    {{ return(incremental_with_column('inputs_fingerprint')) }}
 {%- endmacro %}
 
 {% macro mdq_as_of_dates() -%}

@@ -48,9 +48,7 @@
 {#- True when the model builds incrementally on a table that already carries the incremental bookkeeping column
     (a table built before the chain was incremental lacks it: it is then emptied and rebuilt once). -#}
 {% macro mes_is_incremental() -%}
-    {%- if not is_incremental() -%}{{ return(false) }}{%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {{ return('dbt_invocation_id' in columns) }}
+    {{ return(incremental_with_column('dbt_invocation_id')) }}
 {%- endmacro %}
 
 {#- Pre-hook of the incremental MES models: delete the rows this invocation recomputes (rows of the affected
