@@ -5,9 +5,10 @@ together); a fault rolls the file back and is recorded as `failed`. A file whose
 for the same source and entity is `skipped` without parsing; a new sha256 for a source + extract date +
 entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows_quarantined is checked.
 
-Throughput (`load_entity`): files are hashed and skip-checked in order; the next ones are read and contract-checked
-on a worker thread while this thread validates and writes; Great Expectations runs once per batch of about
-BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch fails).
+Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed and
+skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
+and contract-checked on a worker thread while this thread validates and writes; Great Expectations runs once per
+batch of about BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch fails).
 """
 
 from __future__ import annotations
@@ -79,14 +80,35 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _write_log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str) -> None:
+LOG_SCHEMA = {"load_id": pl.String, "run_id": pl.String, "source": pl.String, "profile": pl.String, "entity": pl.String,
+              "extract_date": pl.Date, "file": pl.String, "sha256": pl.String, "rows_read": pl.Int64,
+              "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64, "status": pl.String, "message": pl.String,
+              "loaded_at": pl.Datetime("us")}
+
+
+def _log_row(result: LoadResult, run_id: str) -> tuple:
+    """The result's `audit.load_log` row, in LOG_SCHEMA's column order."""
     message = "; ".join(m for m in [result.message, *result.warnings] if m)
-    con.execute(
-        "INSERT INTO audit.load_log (load_id, run_id, source, profile, entity, extract_date, file, sha256, rows_read,"
-        " rows_loaded, rows_quarantined, status, message, loaded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [result.load_id, run_id, result.source, result.profile, result.entity, result.extract_date, result.file,
-         result.sha256, result.rows_read, result.rows_loaded, result.rows_quarantined, result.status, message,
-         _now()])
+    return (result.load_id, run_id, result.source, result.profile, result.entity, result.extract_date, result.file,
+            result.sha256, result.rows_read, result.rows_loaded, result.rows_quarantined, result.status, message,
+            _now())
+
+
+def _write_log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str) -> None:
+    con.execute(f"INSERT INTO audit.load_log ({', '.join(LOG_SCHEMA)}) VALUES ({', '.join('?' * len(LOG_SCHEMA))})",
+                list(_log_row(result, run_id)))
+
+
+def _write_logs(con: duckdb.DuckDBPyConnection, results: list[LoadResult], run_id: str) -> None:
+    """The load-log rows of many results (the skipped files of an entity) in one insert."""
+    if not results:
+        return
+    rows = pl.DataFrame([_log_row(r, run_id) for r in results], schema=LOG_SCHEMA, orient="row")
+    con.register("_ingest_load_log", rows.to_arrow())
+    try:
+        con.execute("INSERT INTO audit.load_log BY NAME SELECT * FROM _ingest_load_log")
+    finally:
+        con.unregister("_ingest_load_log")
 
 
 def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, outcomes=None) -> LoadResult:
@@ -107,20 +129,41 @@ def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: 
     return result
 
 
-def _previous_load(con, lf: LandingFile, sha: str) -> tuple[str | None, tuple | None]:
-    """(load_id of the same bytes already loaded, (load_id, sha256) of an earlier load of this source/date/entity)."""
-    # Events: the same bytes under any date would load the same events twice. Snapshots: the same bytes under a
-    # new date are a new (unchanged) snapshot and must load, or staging's "latest snapshot" would go stale.
-    same_date = ENTITIES[lf.entity].snapshot
-    same = con.execute(
-        "SELECT load_id, file FROM audit.load_log WHERE source = ? AND entity = ? AND sha256 = ? "
-        "AND status IN ('loaded', 'replaced') AND (NOT ? OR extract_date = ?) ORDER BY loaded_at DESC LIMIT 1",
-        [lf.source, lf.entity, sha, same_date, lf.extract_date]).fetchone()
-    earlier = con.execute(
-        "SELECT load_id, sha256, file FROM audit.load_log WHERE source = ? AND entity = ? AND extract_date = ? "
-        "AND status IN ('loaded', 'replaced') ORDER BY loaded_at DESC LIMIT 1",
-        [lf.source, lf.entity, lf.extract_date]).fetchone()
-    return same, earlier
+class _LoadIndex:
+    """The loads (`loaded`/`replaced`) of one entity, read from `audit.load_log` once and kept current as files are
+    written, so the skip and replace decisions cost no query per file."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, entity: str, source: str | None = None):
+        self.by_bytes: dict[tuple[str, str], list[tuple[date, str, str]]] = {}  # (source, sha) → [(date, id, file)]
+        self.by_date: dict[tuple[str, date], tuple[str, str, str]] = {}  # (source, date) → latest (id, sha, file)
+        query = ("SELECT source, extract_date, sha256, load_id, file FROM audit.load_log WHERE entity = ? "
+                 "AND status IN ('loaded', 'replaced')")
+        params = [entity]
+        if source is not None:
+            query, params = query + " AND source = ?", [entity, source]
+        rows = con.execute(query + " ORDER BY loaded_at, load_id", params).fetchall()
+        for row in rows:
+            self.add(*row)
+
+    def add(self, source: str, extract_date: date, sha: str, load_id: str, file: str) -> None:
+        """Record a load (later calls are later loads)."""
+        self.by_bytes.setdefault((source, sha), []).append((extract_date, load_id, file))
+        self.by_date[(source, extract_date)] = (load_id, sha, file)
+
+    def previous(self, lf: LandingFile, sha: str) -> tuple[tuple | None, tuple | None]:
+        """((load_id, file) of the same bytes already loaded, (load_id, sha256, file) of the latest earlier load of
+        this source/date/entity)."""
+        # Events: the same bytes under any date would load the same events twice. Snapshots: the same bytes under a
+        # new date are a new (unchanged) snapshot and must load, or staging's "latest snapshot" would go stale.
+        same_date = ENTITIES[lf.entity].snapshot
+        same = [(load_id, file) for extract_date, load_id, file in self.by_bytes.get((lf.source, sha), [])
+                if not same_date or extract_date == lf.extract_date]
+        return (same[-1] if same else None), self.by_date.get((lf.source, lf.extract_date))
+
+    def add_written(self, results: list[LoadResult]) -> None:
+        for r in results:
+            if r.status in LOADED_STATUSES:
+                self.add(r.source, r.extract_date, r.sha256, r.load_id, r.file)
 
 
 def parse_file(lf: LandingFile) -> ContractResult:
@@ -178,15 +221,16 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str) -> LoadR
     return result
 
 
-def _check(con: duckdb.DuckDBPyConnection, lf: LandingFile, result: LoadResult, run_id: str, started: float
-           ) -> LoadResult | _Pending:
-    """Skip a file whose bytes are loaded already (recorded), else a _Pending to parse."""
-    same, earlier = _previous_load(con, lf, result.sha256)
+def _check(con: duckdb.DuckDBPyConnection, lf: LandingFile, result: LoadResult, index: _LoadIndex, skipped: list,
+           started: float) -> LoadResult | _Pending:
+    """Skip a file whose bytes are loaded already (added to `skipped`, logged later in one insert), else a
+    _Pending to parse."""
+    same, earlier = index.previous(lf, result.sha256)
     if same:
         result.status = "skipped"
         result.message = f"same sha256 already loaded (load {same[0]}, file {same[1]})"
-        _write_log(con, result, run_id)
         result.seconds = time.perf_counter() - started
+        skipped.append(result)
         return result
     return _Pending(lf, result, earlier, started)
 
@@ -268,8 +312,10 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     hashed = _hash(con, lf, run_id)
     if hashed.message:  # recorded as failed
         return hashed
-    pending = _check(con, lf, hashed, run_id, started)
+    skipped: list[LoadResult] = []
+    pending = _check(con, lf, hashed, _LoadIndex(con, lf.entity, lf.source), skipped, started)
     if isinstance(pending, LoadResult):
+        _write_logs(con, skipped, run_id)
         return pending
     parsed = _parsed(con, pending, run_id)
     if isinstance(parsed, LoadResult):
@@ -332,11 +378,15 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     files = [f for f in discover(Path(landing_dir), profile_dir) if f.entity == entity]
     files.sort(key=lambda f: (f.extract_date, f.source, f.rel_path))
     results: list[LoadResult] = []
+    index = _LoadIndex(con, entity)
+    skipped: list[LoadResult] = []  # their load-log rows are written together at the end
     inflight: deque[_Pending] = deque()  # submitted to the reader, in file order
     batch: list[_Parsed] = []  # parsed, waiting for Great Expectations and the write
 
     def flush():
-        results.extend(_validate_and_finish(con, batch, run_id, run_expectations))
+        finished = _validate_and_finish(con, batch, run_id, run_expectations)
+        index.add_written(finished)
+        results.extend(finished)
         batch.clear()
 
     def collect(keep: int):
@@ -363,7 +413,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
                 # must see the earlier one written first.
                 collect(0)
                 flush()
-            pending = _check(con, lf, hashed, run_id, started)
+            pending = _check(con, lf, hashed, index, skipped, started)
             if isinstance(pending, LoadResult):
                 results.append(pending)
                 continue
@@ -372,6 +422,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
             collect(READ_AHEAD)
         collect(0)
         flush()
+    _write_logs(con, skipped, run_id)
     order = {lf.rel_path: i for i, lf in enumerate(files)}
     return sorted(results, key=lambda r: order[r.file])  # in file order, as they were found
 
