@@ -326,9 +326,6 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
 def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResult, earlier, outcomes, run_id):
     """One transaction: replace an earlier extract of the same date, insert raw + quarantine + GX + load log."""
     entity = ENTITIES[lf.entity]
-    raw = checked.typed.with_columns(
-        pl.lit(lf.source).alias("_source"), pl.lit(lf.extract_date).alias("_extract_date"),
-        pl.lit(lf.rel_path).alias("_file"), pl.lit(result.load_id).alias("_load_id"))
     quarantine = checked.quarantine.select(
         pl.lit(result.load_id).alias("load_id"), pl.lit(lf.source).alias("source"),
         pl.lit(lf.entity).alias("entity"), pl.lit(lf.rel_path).alias("file"), "row", "column", "raw_value", "reason")
@@ -342,12 +339,13 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
             result.status = "replaced"
             result.message = (f"replaces load {earlier[0]} of {earlier[2]} (sha256 {earlier[1][:12]}…): "
                               f"{deleted} earlier rows of {lf.extract_date} deleted")
-        raw_arrow = raw.to_arrow()
-        quarantine_arrow = quarantine.to_arrow()
-        con.register("_ingest_raw", raw_arrow)
-        con.register("_ingest_quarantine", quarantine_arrow)
+        con.register("_ingest_raw", checked.typed.to_arrow())
+        con.register("_ingest_quarantine", quarantine.to_arrow())
         try:
-            con.execute(f"INSERT INTO raw.{entity.name} BY NAME SELECT * FROM _ingest_raw")
+            # the file's lineage as constants of the insert, not as columns of the frame: cheaper to write
+            con.execute(f"INSERT INTO raw.{entity.name} BY NAME SELECT *, ?::VARCHAR AS _source, "
+                        "?::DATE AS _extract_date, ?::VARCHAR AS _file, ?::VARCHAR AS _load_id FROM _ingest_raw",
+                        [lf.source, lf.extract_date, lf.rel_path, result.load_id])
             con.execute("INSERT INTO audit.quarantine BY NAME SELECT * FROM _ingest_quarantine")
         finally:
             con.unregister("_ingest_raw")
