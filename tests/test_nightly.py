@@ -127,3 +127,18 @@ def test_opsready_sql_is_read_only_and_explains_errors(nightly):
                              env={**os.environ, "OPSREADY_DATA": str(nightly.root / "nowhere")})
     assert missing.returncode == 2
     assert "no published warehouse" in missing.stderr
+
+
+def test_each_landing_check_ran_once_with_the_outcome_the_audit_tables_give(nightly, warehouse):
+    """Both checks of every landing asset were evaluated exactly once (they share one step); row balance passed
+    for every entity; the suite check failed exactly for entities with an error-severity expectation failure."""
+    evaluations = [(e.asset_key.path[-1], e.check_name, e.passed)
+                   for e in nightly.result.get_asset_check_evaluations() if e.asset_key.path[0] == "raw"]
+    checks = ("rows_read_equal_loaded_plus_quarantined", "great_expectations_suite")
+    assert sorted((entity, check) for entity, check, _ in evaluations) == sorted(
+        (entity, check) for entity in ENTITIES for check in checks)
+    assert all(passed for _, check, passed in evaluations if check == checks[0])
+    failing_entities = {row[0] for row in warehouse.execute(
+        "select distinct l.entity from audit.expectation_results r join audit.load_log l using (load_id) "
+        "where r.severity = 'error' and not r.success").fetchall()}
+    assert {entity for entity, check, passed in evaluations if check == checks[1] and not passed} == failing_entities
