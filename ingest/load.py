@@ -221,8 +221,8 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str) -> LoadR
     return result
 
 
-def _check(con: duckdb.DuckDBPyConnection, lf: LandingFile, result: LoadResult, index: _LoadIndex, skipped: list,
-           started: float) -> LoadResult | _Pending:
+def _check(lf: LandingFile, result: LoadResult, index: _LoadIndex, skipped: list, started: float
+           ) -> LoadResult | _Pending:
     """Skip a file whose bytes are loaded already (added to `skipped`, logged later in one insert), else a
     _Pending to parse."""
     same, earlier = index.previous(lf, result.sha256)
@@ -313,7 +313,7 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     if hashed.message:  # recorded as failed
         return hashed
     skipped: list[LoadResult] = []
-    pending = _check(con, lf, hashed, _LoadIndex(con, lf.entity, lf.source), skipped, started)
+    pending = _check(lf, hashed, _LoadIndex(con, lf.entity, lf.source), skipped, started)
     if isinstance(pending, LoadResult):
         _write_logs(con, skipped, run_id)
         return pending
@@ -411,7 +411,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
                 # must see the earlier one written first.
                 collect(0)
                 flush()
-            pending = _check(con, lf, hashed, index, skipped, started)
+            pending = _check(lf, hashed, index, skipped, started)
             if isinstance(pending, LoadResult):
                 results.append(pending)
                 continue
