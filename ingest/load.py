@@ -221,16 +221,13 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str) -> LoadR
     return result
 
 
-def _check(lf: LandingFile, result: LoadResult, index: _LoadIndex, skipped: list, started: float
-           ) -> LoadResult | _Pending:
-    """Skip a file whose bytes are loaded already (added to `skipped`, logged later in one insert), else a
-    _Pending to parse."""
+def _check(lf: LandingFile, result: LoadResult, index: _LoadIndex, started: float) -> LoadResult | _Pending:
+    """A `skipped` result (not logged yet) for a file whose bytes are loaded already, else a _Pending to parse."""
     same, earlier = index.previous(lf, result.sha256)
     if same:
         result.status = "skipped"
         result.message = f"same sha256 already loaded (load {same[0]}, file {same[1]})"
         result.seconds = time.perf_counter() - started
-        skipped.append(result)
         return result
     return _Pending(lf, result, earlier, started)
 
@@ -312,10 +309,9 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     hashed = _hash(con, lf, run_id)
     if hashed.message:  # recorded as failed
         return hashed
-    skipped: list[LoadResult] = []
-    pending = _check(lf, hashed, _LoadIndex(con, lf.entity, lf.source), skipped, started)
+    pending = _check(lf, hashed, _LoadIndex(con, lf.entity, lf.source), started)
     if isinstance(pending, LoadResult):
-        _write_logs(con, skipped, run_id)
+        _write_log(con, pending, run_id)
         return pending
     parsed = _parsed(con, pending, run_id)
     if isinstance(parsed, LoadResult):
@@ -377,7 +373,6 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     files.sort(key=lambda f: (f.extract_date, f.source, f.rel_path))
     results: list[LoadResult] = []
     index = _LoadIndex(con, entity)
-    skipped: list[LoadResult] = []  # their load-log rows are written together at the end
     inflight: deque[_Pending] = deque()  # submitted to the reader, in file order
     batch: list[_Parsed] = []  # parsed, waiting for Great Expectations and the write
 
@@ -411,7 +406,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
                 # must see the earlier one written first.
                 collect(0)
                 flush()
-            pending = _check(lf, hashed, index, skipped, started)
+            pending = _check(lf, hashed, index, started)
             if isinstance(pending, LoadResult):
                 results.append(pending)
                 continue
@@ -420,7 +415,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
             collect(READ_AHEAD)
         collect(0)
         flush()
-    _write_logs(con, skipped, run_id)
+    _write_logs(con, [r for r in results if r.status == "skipped"], run_id)  # one insert for all of them
     order = {lf.rel_path: i for i, lf in enumerate(files)}
     return sorted(results, key=lambda r: order[r.file])  # in file order, as they were found
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import yaml
 
@@ -15,7 +14,7 @@ from tests.dbt_runner import DBT_PROJECT, dbt_build
 
 
 def declared_unit_tests() -> set[str]:
-    """(model, unit test name) pairs declared in the project's YAML files, read without dbt."""
+    """`<model>.<unit test name>` of every unit test declared in the project's YAML files, read without dbt."""
     names = set()
     for path in (DBT_PROJECT / "models").rglob("*.yml"):
         for unit_test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", []) or []:
@@ -37,10 +36,10 @@ def test_every_unit_test_runs_and_passes(published_warehouse, tmp_path):
 
 
 def test_the_nightly_leaves_unit_tests_out(nightly):
-    """The latest nightly dbt run (its run_results.json under dbt_project/target) ran data tests, no unit test."""
-    runs = sorted(Path(DBT_PROJECT / "target").glob("opsready_dbt_models-*/run_results.json"),
-                  key=lambda p: p.stat().st_mtime)
-    assert runs, "the nightly left no dbt run_results.json"
-    kinds = {r["unique_id"].split(".")[0] for r in json.loads(runs[-1].read_text())["results"]}
+    """The session nightly's dbt run (dagster-dbt's run folder is named after the Dagster run id) ran models and
+    data tests, no unit test."""
+    runs = list((DBT_PROJECT / "target").glob(f"opsready_dbt_models-{nightly.result.run_id[:7]}-*/run_results.json"))
+    assert len(runs) == 1, f"expected the nightly's one dbt run folder, found {runs}"
+    kinds = {r["unique_id"].split(".")[0] for r in json.loads(runs[0].read_text())["results"]}
     assert "test" in kinds and "model" in kinds
     assert "unit_test" not in kinds
