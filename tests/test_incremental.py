@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,10 +37,17 @@ def _env(root: Path) -> dict:
     return env
 
 
-def _nightly(root: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report"], env=_env(root),
+def _nightly(root: Path, *args: str) -> list[str]:
+    """Run a nightly; return the names of the data tests its dbt build ran (from dagster-dbt's run folder, which
+    is named after the Dagster run id the CLI prints)."""
+    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report", *args], env=_env(root),
                           capture_output=True, text=True, timeout=900, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
+    folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{run_id[:7]}-*"))
+    assert len(folders) == 1, folders
+    results = json.loads((folders[0] / "run_results.json").read_text())["results"]
+    return sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("test."))
 
 
 def _snapshot(root: Path, name: str) -> Path:
@@ -55,7 +63,7 @@ def runs(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("incremental")
     generate(root, scale=0.05)
-    _nightly(root)
+    first_tests = _nightly(root)
     before = _snapshot(root, "before")
     extension = extend_one_day(root)
     corrected = root / "landing" / CORRECTED
@@ -65,7 +73,7 @@ def runs(tmp_path_factory):
     lines = corrected.read_bytes().split(b"\n")
     kept = [lines[0]] + [line for i, line in enumerate(lines[1:], 1) if i % 10 != 0]
     corrected.write_bytes(b"\n".join(kept))
-    _nightly(root)
+    second_tests = _nightly(root)
     after = _snapshot(root, "after")
     # The same data, rebuilt from scratch: every MES-chain and incremental MDQ model (and what reads them) with
     # --full-refresh.
@@ -81,7 +89,7 @@ def runs(tmp_path_factory):
         env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:]
     return dict(root=root, before=before, after=after, rebuilt=rebuilt, extension=extension,
-                corrected_span=corrected_span)
+                corrected_span=corrected_span, first_tests=first_tests, second_tests=second_tests)
 
 
 def _rows(db: Path, query: str) -> list:
@@ -182,18 +190,15 @@ REPROCESSED = "2024-03-31"  # one MES extract date, recomputed on purpose with n
 @pytest.fixture(scope="module")
 def reprocessed(runs):
     root = runs["root"]
-    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report", "--reprocess-from",
-                           REPROCESSED, "--reprocess-to", REPROCESSED], env=_env(root), capture_output=True,
-                          text=True, timeout=900, cwd=REPO)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return _snapshot(root, "reprocessed")
+    tests = _nightly(root, "--reprocess-from", REPROCESSED, "--reprocess-to", REPROCESSED)
+    return dict(db=_snapshot(root, "reprocessed"), tests=tests)
 
 
 def test_reprocess_recomputes_exactly_that_extract_dates_days(runs, reprocessed):
     table = "intermediate.int_machine_state_daily"
     (lo, hi), = _rows(runs["after"], "select min(started_at)::date, max(ended_at)::date from raw.machine_states "
                                      f"where _extract_date = date '{REPROCESSED}'")
-    with duckdb.connect(str(reprocessed), read_only=True) as con:
+    with duckdb.connect(str(reprocessed["db"]), read_only=True) as con:
         con.execute(f"attach '{runs['after']}' as a (read_only)")
         rewritten = {d for (d,) in con.execute(
             f"select distinct day from {table} where dbt_invocation_id not in "
@@ -202,8 +207,8 @@ def test_reprocess_recomputes_exactly_that_extract_dates_days(runs, reprocessed)
     assert min(rewritten) >= lo - timedelta(days=1) and max(rewritten) <= hi + timedelta(days=1), sorted(rewritten)
     # same data, so the recomputed rows and the marts are what they were
     for name in (table, "intermediate.int_oee_daily_components"):
-        assert _diff(reprocessed, runs["after"], name, exclude="dbt_invocation_id")[1:] == (0, 0)
-    assert _diff(reprocessed, runs["after"], "marts.fct_oee_daily")[1:] == (0, 0)
+        assert _diff(reprocessed["db"], runs["after"], name, exclude="dbt_invocation_id")[1:] == (0, 0)
+    assert _diff(reprocessed["db"], runs["after"], "marts.fct_oee_daily")[1:] == (0, 0)
 
 
 def test_reprocess_refuses_a_reversed_range(runs):
@@ -212,3 +217,40 @@ def test_reprocess_refuses_a_reversed_range(runs):
                           timeout=120, cwd=REPO)
     assert done.returncode == 2
     assert "--reprocess-from 2024-03-31 is after --reprocess-to 2024-03-01" in done.stderr
+
+
+# A staging test is named <generic test>_<staging model>_<column>; it reads that model (and, for relationships, the
+# model it refers to, also named in the test's name).
+STAGING_TEST = re.compile(r"^(not_null|unique|accepted_values|relationships|unique_combination_of_columns)_stg_")
+MES_CHANGED = ("stg_mes__machine_states", "stg_mes__production_counts")  # what the second night loaded into
+
+
+def test_a_night_leaves_out_the_staging_tests_of_raw_tables_it_did_not_change(runs):
+    first, second = set(runs["first_tests"]), set(runs["second_tests"])
+    staging = {t for t in first if STAGING_TEST.match(t)}
+    assert len(staging) > 100
+    # the second night loaded machine states and production counts only: every other staging test is left out
+    expected_left_out = {t for t in staging if not any(model in t for model in MES_CHANGED)}
+    assert "not_null_stg_erp__plants_plant_id" in expected_left_out
+    assert first - second == expected_left_out
+    assert second <= first
+    assert any("stg_mes__machine_states" in t for t in second)
+    # and the warehouse says so
+    builds = _rows(runs["after"], "select tests_left_out from audit.dbt_builds order by finished_at")
+    assert builds == [(0,), (len(expected_left_out),)]
+
+
+def test_a_night_without_new_rows_leaves_out_every_staging_test(runs, reprocessed):
+    first = set(runs["first_tests"])
+    assert set(reprocessed["tests"]) == {t for t in first if not STAGING_TEST.match(t)}
+
+
+def test_a_changed_project_runs_every_test(tmp_path):
+    from orchestration.transform.unchanged_tests import project_fingerprint
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    assert project_fingerprint(copy) == project_fingerprint(REPO / "dbt_project")
+    model = copy / "models" / "staging" / "stg_erp__plants.sql"
+    model.write_text(model.read_text() + "\n-- a comment is a change\n")
+    assert project_fingerprint(copy) != project_fingerprint(REPO / "dbt_project")

@@ -16,11 +16,17 @@ from opsready import paths
 DBT_PROJECT_DIR = paths.project_root() / "dbt_project"
 
 
-def _newest_source_mtime(project_dir: Path) -> float:
+def project_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
+    """Every file that shapes what dbt builds and tests: the project and profile files, the gates config, and
+    everything under models, macros, snapshots, seeds and tests."""
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", paths.project_root() / "config" / "gates.yaml"]
     for sub in ("models", "macros", "snapshots", "seeds", "tests"):
-        files += [p for p in (project_dir / sub).rglob("*") if p.is_file()]
-    return max((p.stat().st_mtime for p in files if p.exists()), default=0.0)
+        files += sorted(p for p in (project_dir / sub).rglob("*") if p.is_file())
+    return [p for p in files if p.exists()]
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    return max((p.stat().st_mtime for p in project_files(project_dir)), default=0.0)
 
 
 def dbt_executable() -> str:
