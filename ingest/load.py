@@ -61,6 +61,8 @@ class LoadResult:
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     gx_seconds: float = 0.0
+    file_bytes: int | None = None  # size and modification time when hashed (st_size, st_mtime_ns)
+    file_modified_ns: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -83,7 +85,7 @@ def _now() -> datetime:
 LOG_SCHEMA = {"load_id": pl.String, "run_id": pl.String, "source": pl.String, "profile": pl.String, "entity": pl.String,
               "extract_date": pl.Date, "file": pl.String, "sha256": pl.String, "rows_read": pl.Int64,
               "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64, "status": pl.String, "message": pl.String,
-              "loaded_at": pl.Datetime("us")}
+              "loaded_at": pl.Datetime("us"), "file_bytes": pl.Int64, "file_modified_ns": pl.Int64}
 
 
 def _log_row(result: LoadResult, run_id: str) -> tuple:
@@ -91,7 +93,7 @@ def _log_row(result: LoadResult, run_id: str) -> tuple:
     message = "; ".join(m for m in [result.message, *result.warnings] if m)
     return (result.load_id, run_id, result.source, result.profile, result.entity, result.extract_date, result.file,
             result.sha256, result.rows_read, result.rows_loaded, result.rows_quarantined, result.status, message,
-            _now())
+            _now(), result.file_bytes, result.file_modified_ns)
 
 
 def _write_log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str) -> None:
@@ -144,6 +146,13 @@ class _LoadIndex:
         rows = con.execute(query + " ORDER BY loaded_at, load_id", params).fetchall()
         for row in rows:
             self.add(*row)
+        # (source, file) → (bytes, modified ns, sha256) of its latest hashing, whatever the outcome was
+        self.hashed: dict[tuple[str, str], tuple[int, int, str]] = {
+            (source, file): (size, modified, sha) for source, file, size, modified, sha in con.execute(
+                "SELECT source, file, file_bytes, file_modified_ns, sha256 FROM audit.load_log WHERE entity = ? "
+                "AND file_bytes IS NOT NULL AND sha256 <> '' "
+                "QUALIFY row_number() OVER (PARTITION BY source, file ORDER BY loaded_at DESC) = 1", [entity]
+            ).fetchall()}
 
     def add(self, source: str, extract_date: date, sha: str, load_id: str, file: str) -> None:
         """Record a load (later calls are later loads)."""
@@ -159,6 +168,11 @@ class _LoadIndex:
         same = [(load_id, file) for extract_date, load_id, file in self.by_bytes.get((lf.source, sha), [])
                 if not same_date or extract_date == lf.extract_date]
         return (same[-1] if same else None), self.by_date.get((lf.source, lf.extract_date))
+
+    def known_sha256(self, lf: LandingFile, size: int, modified_ns: int) -> str | None:
+        """The sha256 this file had when last hashed, if its size and modification time are still the same."""
+        known = self.hashed.get((lf.source, lf.rel_path))
+        return known[2] if known and known[:2] == (size, modified_ns) else None
 
     def add_written(self, results: list[LoadResult]) -> None:
         for r in results:
@@ -205,13 +219,19 @@ class _Pending:
     parsing: Future | None = None
 
 
-def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str) -> LoadResult:
+def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _LoadIndex | None = None
+          ) -> LoadResult:
     """A LoadResult with the file's sha256 (and no message yet), or a recorded failure (with its message) if the
-    file cannot be read or mapped."""
+    file cannot be read or mapped. A file whose size and modification time are those of its last hashing keeps
+    that sha256 without being read again (as make and rsync decide; landing files are written once), so a night
+    reads only new and changed files, not years of history."""
     result = LoadResult(lf.rel_path, lf.entity, lf.source, lf.extract_date, "failed", profile=lf.profile,
                         load_id=uuid.uuid4().hex)
     try:
-        result.sha256 = file_sha256(lf.path)
+        stat = lf.path.stat()
+        result.file_bytes, result.file_modified_ns = stat.st_size, stat.st_mtime_ns
+        known = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns) if index is not None else None
+        result.sha256 = known or file_sha256(lf.path)
     except OSError as exc:
         result.message = f"{lf.rel_path}: unreadable file: {exc.strerror}"
         return _record_failure(con, result, run_id)
@@ -306,10 +326,11 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
               ) -> LoadResult:
     """Load one landing file (one entity of it); never raises for a bad file: returns status `failed`."""
     started = time.perf_counter()
-    hashed = _hash(con, lf, run_id)
+    index = _LoadIndex(con, lf.entity, lf.source)
+    hashed = _hash(con, lf, run_id, index)
     if hashed.message:  # recorded as failed
         return hashed
-    pending = _check(lf, hashed, _LoadIndex(con, lf.entity, lf.source), started)
+    pending = _check(lf, hashed, index, started)
     if isinstance(pending, LoadResult):
         _write_log(con, pending, run_id)
         return pending
@@ -395,7 +416,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader:
         for lf in files:
             started = time.perf_counter()
-            hashed = _hash(con, lf, run_id)
+            hashed = _hash(con, lf, run_id, index)
             if hashed.message:  # unreadable or unmapped: recorded as failed
                 results.append(hashed)
                 continue

@@ -143,3 +143,46 @@ def test_readme_example_profile_loads_a_new_system_without_code_change(tmp_path)
                        "strftime(changed_at, '%Y-%m-%d %H:%M') FROM raw.materials ORDER BY _row").fetchall()
     assert rows == [("M-1", "Schraube – verzinkt", "EA", 1050.25, "buy", "2025-03-15 00:00"),
                     ("M-2", "Blech", "KG", None, "make", "2025-03-16 12:30")]
+
+
+def test_a_file_with_its_last_size_and_modification_time_is_not_read_again(tmp_path):
+    import hashlib
+
+    landing = tmp_path / "landing"
+    target = land(landing, "ms_clean_reference")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    first = load_entity(con, "materials", landing, "run-1")
+    before = target.stat()
+    assert con.execute("SELECT file_bytes, file_modified_ns FROM audit.load_log").fetchall() == [
+        (before.st_size, before.st_mtime_ns)]
+    # the same size and modification time: taken as the file already hashed, so its bytes are not read again
+    # (the trade-off make and rsync make; landing files are written once)
+    original = target.read_bytes()
+    edited = original.replace(b"Widget", b"Wodget")
+    assert edited != original and len(edited) == len(original)
+    target.write_bytes(edited)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    second = load_entity(con, "materials", landing, "run-2")
+    assert [r.status for r in second] == ["skipped"] and second[0].sha256 == first[0].sha256
+    # a new modification time: read again, its new bytes found
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    third = load_entity(con, "materials", landing, "run-3")
+    assert [r.status for r in third] == ["replaced"]
+    assert third[0].sha256 == hashlib.sha256(edited).hexdigest() != first[0].sha256
+
+
+def test_an_older_load_log_gains_the_file_stat_columns(tmp_path):
+    from ingest.warehouse import ensure_warehouse
+
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute("CREATE SCHEMA audit")
+    con.execute("CREATE TABLE audit.load_log (load_id VARCHAR PRIMARY KEY, run_id VARCHAR, source VARCHAR, "
+                "profile VARCHAR, entity VARCHAR, extract_date DATE, file VARCHAR, sha256 VARCHAR, rows_read BIGINT, "
+                "rows_loaded BIGINT, rows_quarantined BIGINT, status VARCHAR, message VARCHAR, loaded_at TIMESTAMP)")
+    con.execute("INSERT INTO audit.load_log (load_id, status) VALUES ('old', 'loaded')")
+    ensure_warehouse(con)
+    ensure_warehouse(con)  # twice: idempotent
+    columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                         "'audit' AND table_name = 'load_log' ORDER BY ordinal_position").fetchall()]
+    assert columns[-2:] == ["file_bytes", "file_modified_ns"] and len(columns) == 16
+    assert con.execute("SELECT load_id, file_bytes FROM audit.load_log").fetchall() == [("old", None)]
