@@ -31,7 +31,7 @@ from ingest.discover import LandingFile, discover
 from ingest.entities import ENTITIES
 from ingest.profiles import PROFILE_DIR, load_profile
 from ingest.read import FileFault, read_source_frame
-from ingest.warehouse import ensure_warehouse
+from ingest.warehouse import AUDIT_TABLES, ensure_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,10 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-LOG_SCHEMA = {"load_id": pl.String, "run_id": pl.String, "source": pl.String, "profile": pl.String, "entity": pl.String,
-              "extract_date": pl.Date, "file": pl.String, "sha256": pl.String, "rows_read": pl.Int64,
-              "rows_loaded": pl.Int64, "rows_quarantined": pl.Int64, "status": pl.String, "message": pl.String,
-              "loaded_at": pl.Datetime("us"), "file_bytes": pl.Int64, "file_modified_ns": pl.Int64}
+POLARS_OF_DUCKDB = {"VARCHAR": pl.String, "DATE": pl.Date, "BIGINT": pl.Int64, "TIMESTAMP": pl.Datetime("us")}
+# `audit.load_log`'s columns and types, from its DDL in ingest/warehouse.py (the one place they are listed)
+LOG_SCHEMA = {name: POLARS_OF_DUCKDB[type_] for name, type_, *_ in
+              (column.split() for column in AUDIT_TABLES["load_log"].split(","))}
 
 
 def _log_row(result: LoadResult, run_id: str) -> tuple:
