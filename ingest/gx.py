@@ -14,10 +14,8 @@ counts are always the file's own.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,17 +57,6 @@ def _label(config: dict) -> str:
     if isinstance(target, list):
         target = "+".join(target)
     return f"{config['type']}({target})" if target else config["type"]
-
-
-def start_import() -> threading.Thread:
-    """Import Great Expectations on a background thread and return it. The import takes about 4 s (it pulls in
-    pandas, scipy, altair and sqlalchemy); a run starts it with its first step so that it overlaps the warehouse
-    copy and the freshness queries instead of delaying the first new file. Whoever needs GX meanwhile waits on
-    Python's import lock, so this changes only when the time is spent."""
-    thread = threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True,
-                              name="import-great-expectations")
-    thread.start()
-    return thread
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ import dagster as dg
 import duckdb
 
 import ingest
-import ingest.gx
 
 from opsready import paths
 from orchestration.transform.assets import opsready_dbt_models
@@ -35,7 +34,6 @@ def working_copy(context: dg.AssetExecutionContext, config: WorkingCopyConfig) -
     Analysts never see it; a killed run leaves it behind and the next run replaces it."""
     if bool(config.reprocess_from) != bool(config.reprocess_to):
         raise dg.Failure(description="reprocess needs both reprocess_from and reprocess_to (YYYY-MM-DD)")
-    ingest.gx.start_import()  # ~4 s of imports the landing steps need, overlapped with the copy below
     path = reset_working_copy()
     context.log.info(f"working copy ready at {path}")
     reprocessed = 0
