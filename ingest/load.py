@@ -5,8 +5,8 @@ together); a fault rolls the file back and is recorded as `failed`. A file whose
 for the same source and entity is `skipped` without parsing; a new sha256 for a source + extract date +
 entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows_quarantined is checked.
 
-Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed and
-skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
+Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
+size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
 and contract-checked on a worker thread while this thread validates and writes; Great Expectations runs once per
 batch of about BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch fails).
 """
@@ -31,7 +31,7 @@ from ingest.discover import LandingFile, discover
 from ingest.entities import ENTITIES
 from ingest.profiles import PROFILE_DIR, load_profile
 from ingest.read import FileFault, read_source_frame
-from ingest.warehouse import AUDIT_TABLES, ensure_warehouse
+from ingest.warehouse import audit_columns, ensure_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,7 @@ def _now() -> datetime:
 
 POLARS_OF_DUCKDB = {"VARCHAR": pl.String, "DATE": pl.Date, "BIGINT": pl.Int64, "TIMESTAMP": pl.Datetime("us")}
 # `audit.load_log`'s columns and types, from its DDL in ingest/warehouse.py (the one place they are listed)
-LOG_SCHEMA = {name: POLARS_OF_DUCKDB[type_] for name, type_, *_ in
-              (column.split() for column in AUDIT_TABLES["load_log"].split(","))}
+LOG_SCHEMA = {name: POLARS_OF_DUCKDB[type_] for name, type_ in audit_columns("load_log")}
 
 
 def _log_row(result: LoadResult, run_id: str) -> tuple:
@@ -219,8 +218,7 @@ class _Pending:
     parsing: Future | None = None
 
 
-def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _LoadIndex | None = None
-          ) -> LoadResult:
+def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _LoadIndex) -> LoadResult:
     """A LoadResult with the file's sha256 (and no message yet), or a recorded failure (with its message) if the
     file cannot be read or mapped. A file whose size and modification time are those of its last hashing keeps
     that sha256 without being read again (as make and rsync decide; landing files are written once), so a night
@@ -230,8 +228,7 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _
     try:
         stat = lf.path.stat()
         result.file_bytes, result.file_modified_ns = stat.st_size, stat.st_mtime_ns
-        known = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns) if index is not None else None
-        result.sha256 = known or file_sha256(lf.path)
+        result.sha256 = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns) or file_sha256(lf.path)
     except OSError as exc:
         result.message = f"{lf.rel_path}: unreadable file: {exc.strerror}"
         return _record_failure(con, result, run_id)

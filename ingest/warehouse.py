@@ -22,8 +22,10 @@ AUDIT_TABLES = {
         details VARCHAR""",
 }
 
-# Columns added to an audit table after warehouses were first published with it: added in place when missing.
-ADDED_COLUMNS = {"load_log": [("file_bytes", "BIGINT"), ("file_modified_ns", "BIGINT")]}
+
+def audit_columns(table: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of an audit table, in DDL order."""
+    return [tuple(column.split()[:2]) for column in AUDIT_TABLES[table].split(",")]
 
 
 def raw_table_ddl(entity_name: str) -> str:
@@ -40,5 +42,10 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(name))
     for name, cols in AUDIT_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({cols})")
-    for column, type_ in ADDED_COLUMNS["load_log"]:  # warehouses built before these columns existed
-        con.execute(f"ALTER TABLE audit.load_log ADD COLUMN IF NOT EXISTS {column} {type_}")
+    # a warehouse published before a column was added to an audit table gains it in place (null in old rows)
+    present = set(con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                              "WHERE table_schema = 'audit'").fetchall())
+    for name in AUDIT_TABLES:
+        for column, type_ in audit_columns(name):
+            if (name, column.strip('"')) not in present:
+                con.execute(f"ALTER TABLE audit.{name} ADD COLUMN {column} {type_}")

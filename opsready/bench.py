@@ -14,8 +14,8 @@ and print a table of seconds, ratio to the floor and peak RSS (sum over the proc
 0.2 s), also written to OUT/bench.json and OUT/bench.md. Before each timed step the script flushes the file system
 (`os.sync()`): the step before it wrote gigabytes (the estate, the published warehouse), and a nightly runs a day
 after the last one, not while its writes are still going to disk (measured on this machine: an incremental started
-right after the full took 59 s, the same run on a settled disk 42-45 s). Targets at scale 10 on 2 cores: full <= 10x the floor,
-incremental <= 15 % of the full, peak RSS <= 4 GiB.
+right after the full took 59 s, the same run on a settled disk 42-45 s). Targets at scale 10 on 2 cores:
+full <= 10x the floor, incremental <= 15 % of the full, peak RSS <= 4 GiB.
 
 Incremental MES chain (what makes the +1-day nightly cheap)
 -----------------------------------------------------------

@@ -46,4 +46,3 @@ def test_a_failing_file_is_reported_alone_with_its_own_counts():
     assert failed["expect_column_pair_values_a_to_be_greater_than_b(ended_at,started_at)"] == "1 of 3 rows unexpected"
     assert [_summary(o) for o in batched] == [_summary(validate_frame("machine_states", good)),
                                               _summary(validate_frame("machine_states", bad))]
-

@@ -245,7 +245,8 @@ def test_a_night_without_new_rows_leaves_out_every_staging_test(runs, reprocesse
     assert set(reprocessed["tests"]) == {t for t in first if not STAGING_TEST.match(t)}
 
 
-def test_a_changed_project_runs_every_test(tmp_path):
+def test_a_changed_project_changes_the_fingerprint(tmp_path):
+    # a night leaves tests out only when this fingerprint equals the published build's
     from orchestration.transform.unchanged_tests import project_fingerprint
 
     copy = tmp_path / "dbt_project"
