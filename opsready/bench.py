@@ -9,7 +9,8 @@ time
   full         `opsready run --no-report` on the fresh estate (subprocess; every file ingested with contracts and
                Great Expectations, every dbt model built and tested, published).
   incremental  `opsready.sample.extend` adds the next day of MES data (one extract folder per MES source), then
-               `opsready run --no-report` again on the same data root.
+               `opsready run --no-report` again on the same data root; three nights in a row (`--nights`), and the
+               median of them is compared with the full run (one night alone moves by a tenth either way here).
 and print a table of seconds, ratio to the floor and peak RSS (sum over the process tree, polled from /proc every
 0.2 s), also written to OUT/bench.json and OUT/bench.md. Before each timed step the script flushes the file system
 (`os.sync()`): the step before it wrote gigabytes (the estate, the published warehouse), and a nightly runs a day
@@ -47,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -152,7 +154,7 @@ def run_measured(cmd: list[str], env: dict, log_path: Path, timeout_s: float) ->
 
 
 # ---------------------------------------------------------------- bench
-def bench_scale(scale: float, out: Path, timeout_s: float) -> list[dict]:
+def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: int = 3) -> list[dict]:
     import shutil
 
     from opsready.sample import generate
@@ -174,13 +176,25 @@ def bench_scale(scale: float, out: Path, timeout_s: float) -> list[dict]:
     full = run_measured(opsready, env, root / "full.log", timeout_s)
     rows.append(dict(scale=scale, step="full", **full))
     print(f"scale {scale:g}: full nightly {full['seconds']:.1f} s (exit {full['exit_code']})", flush=True)
-    ext = extend_one_day(root)
-    incr = run_measured(opsready, env, root / "incremental.log", timeout_s)
-    rows.append(dict(scale=scale, step=f"incremental (+{ext['day']})", **incr))
-    print(f"scale {scale:g}: incremental nightly {incr['seconds']:.1f} s (exit {incr['exit_code']})", flush=True)
+    nights = []
+    for night in range(1, incremental_nights + 1):
+        ext = extend_one_day(root)
+        incr = run_measured(opsready, env, root / f"incremental-{night}.log", timeout_s)
+        nights.append(incr)
+        rows.append(dict(scale=scale, step=f"incremental (+{ext['day']})", **incr))
+        print(f"scale {scale:g}: incremental nightly {night} {incr['seconds']:.1f} s (exit {incr['exit_code']})",
+              flush=True)
+    if len(nights) > 1:
+        # one night's time moves by a tenth either way on a shared machine; the median of consecutive nights is the
+        # number the target is judged on
+        rows.append(dict(scale=scale, step=f"incremental, median of {len(nights)} nights",
+                         seconds=statistics.median(n["seconds"] for n in nights),
+                         exit_code=max(n["exit_code"] for n in nights),
+                         peak_rss_mib=max(n["peak_rss_mib"] for n in nights)))
     for r in rows:
         r["ratio_to_floor"] = r["seconds"] / floor_s if floor_s else None
-    rows[-1]["share_of_full"] = incr["seconds"] / full["seconds"] if full["seconds"] else None
+        if r["step"].startswith("incremental"):
+            r["share_of_full"] = r["seconds"] / full["seconds"] if full["seconds"] else None
     return rows
 
 
@@ -200,13 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="time full and incremental nightlies against a DuckDB scan floor")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--out", type=Path, default=None, help="bench folder (default $OPSREADY_DATA/bench)")
+    parser.add_argument("--nights", type=int, default=3, help="incremental nightlies in a row, one new day each")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per nightly before it is killed")
     args = parser.parse_args(argv)
     out = (args.out or paths.data_root() / "bench").resolve()
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     for scale in args.scales:
-        rows += bench_scale(scale, out, args.timeout)
+        rows += bench_scale(scale, out, args.timeout, args.nights)
         (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
         (out / "bench.md").write_text(markdown(rows) + "\n")
     print(markdown(rows))
