@@ -6,9 +6,10 @@ for the same source and entity is `skipped` without parsing; a new sha256 for a 
 entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows_quarantined is checked.
 
 Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
-size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
-and contract-checked on a worker thread while this thread validates and writes; Great Expectations runs once per
-batch of about BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch fails).
+size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
+files are written together at the end); the next ones are read and contract-checked on a worker thread while this
+thread validates and writes; Great Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: per file
+again when anything in the batch fails).
 """
 
 from __future__ import annotations
