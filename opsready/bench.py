@@ -34,9 +34,12 @@ Incremental MES chain (what makes the +1-day nightly cheap)
   invocation (merged per work center) and the model inserts them recomputed. The overlap logic carries the running
   maximum of earlier interval ends in from before the range; the day split reads every interval overlapping the
   range, so a late, corrected or midnight-crossing interval lands exactly as in a full rebuild.
-* `fct_oee_daily` and `oee_rollup` stay tables rebuilt from the day-grain intermediates (work center x day, not
-  events): they join the current work-center master (line, ideal cycle time), which a quarterly snapshot may change
-  for all history. `dbt build --full-refresh` rebuilds everything and gives the same rows (tests/test_incremental.py).
+* The OEE marts are incremental too: `fct_oee_daily` recomputes the same (plant, work center, day) ranges,
+  `downtime_by_reason_monthly` the work centers' months holding an affected day, `oee_rollup` every row of a month
+  holding an affected day (company totals span plants). The master data they join (company, work-center line and
+  ideal cycle time, reason categories) is fingerprinted per plant (`oee_master`): a quarterly snapshot that changes
+  it recomputes all of that plant's history. `dbt build --full-refresh` rebuilds everything and gives the same rows
+  (tests/test_incremental.py, also after a master-data change).
 * Backfill / reprocess of extract dates: `opsready run --reprocess-from D1 --reprocess-to D2` makes the run forget
   the MES footprint of those dates' loads in its working copy, so it recomputes exactly their plant-days
   (orchestration/warehouse/reprocess.py); re-dropping corrected files into `landing/<source>/<date>/` needs

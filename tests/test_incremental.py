@@ -75,21 +75,27 @@ def runs(tmp_path_factory):
     corrected.write_bytes(b"\n".join(kept))
     second_tests = _nightly(root)
     after = _snapshot(root, "after")
-    # The same data, rebuilt from scratch: every MES-chain and incremental MDQ model (and what reads them) with
-    # --full-refresh.
-    rebuilt = root / "rebuilt.duckdb"
-    shutil.copyfile(after, rebuilt)
-    from opsready.gates import dbt_vars
-
-    env = dict(_env(root), OPSREADY_WAREHOUSE=str(rebuilt))
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "run", "--full-refresh", "--select", "int_mes_load_footprint+", "int_mdq_input_fingerprint+",
-         "--exclude", "readiness_history", "--vars", json.dumps(dbt_vars()), "--project-dir", "dbt_project",
-         "--profiles-dir", "dbt_project", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert done.returncode == 0, done.stdout[-3000:]
+    rebuilt = _full_rebuild(root, after, "rebuilt")
     return dict(root=root, before=before, after=after, rebuilt=rebuilt, extension=extension,
                 corrected_span=corrected_span, first_tests=first_tests, second_tests=second_tests)
+
+
+def _full_rebuild(root: Path, night: Path, name: str) -> Path:
+    """A copy of `night`'s warehouse with every MES-chain and incremental MDQ model (and what reads them) rebuilt
+    from scratch (`dbt run --full-refresh`): the same data, computed without the incremental logic."""
+    from opsready.gates import dbt_vars
+
+    rebuilt = root / f"{name}.duckdb"
+    shutil.copyfile(night, rebuilt)
+    env = dict(_env(root), OPSREADY_WAREHOUSE=str(rebuilt))
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "run", "--full-refresh", "--select", "int_mes_load_footprint+",
+         "int_mdq_input_fingerprint+", "--exclude", "readiness_history", "--vars", json.dumps(dbt_vars()),
+         "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--target-path", str(root / "target"),
+         "--log-path", str(root / "logs")],
+        env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:]
+    return rebuilt
 
 
 def _rows(db: Path, query: str) -> list:
@@ -125,7 +131,10 @@ def test_the_new_day_and_the_correction_were_loaded(runs):
     assert wcs <= have, sorted(wcs - have)
 
 
-@pytest.mark.parametrize("table", ["marts.fct_oee_daily", "marts.oee_rollup"])
+OEE_MARTS = ["marts.fct_oee_daily", "marts.oee_rollup", "marts.downtime_by_reason_monthly"]
+
+
+@pytest.mark.parametrize("table", OEE_MARTS)
 def test_marts_equal_a_full_rebuild(runs, table):
     n, only_incremental, only_rebuilt = _diff(runs["after"], runs["rebuilt"], table)
     assert n > 0
@@ -255,3 +264,39 @@ def test_a_changed_project_changes_the_fingerprint(tmp_path):
     model = copy / "models" / "staging" / "stg_erp__plants.sql"
     model.write_text(model.read_text() + "\n-- a comment is a change\n")
     assert project_fingerprint(copy) != project_fingerprint(REPO / "dbt_project")
+
+
+@pytest.fixture(scope="module")
+def master_changed(runs, reprocessed):
+    """A later night on which only master data changes: the latest MidState work-center extract (SAP CRHD) is
+    corrected, halving one work center's ideal cycle time (VGW01). Every OEE row of that work center, back to the
+    first day, must change, with nothing new in MES."""
+    root = runs["root"]
+    extract = sorted((root / "landing" / "erp-midstate").glob("*/CRHD.csv"))[-1]
+    header, *lines = extract.read_text(encoding="utf-8-sig").split("\n")
+    columns = header.split(";")
+    row = lines[0].split(";")
+    work_center, old_cycle = row[columns.index("ARBPL")], float(row[columns.index("VGW01")].replace(",", "."))
+    row[columns.index("VGW01")] = f"{old_cycle / 2:.1f}".replace(".", ",")
+    extract.write_text("\n".join([header, ";".join(row), *lines[1:]]), encoding="utf-8-sig")
+    _nightly(root)
+    night = _snapshot(root, "master_changed")
+    return dict(db=night, rebuilt=_full_rebuild(root, night, "master_changed_rebuilt"), work_center=work_center,
+                old_cycle=old_cycle)
+
+
+@pytest.mark.parametrize("table", OEE_MARTS)
+def test_a_master_data_change_equals_a_full_rebuild(master_changed, table):
+    n, only_incremental, only_rebuilt = _diff(master_changed["db"], master_changed["rebuilt"], table)
+    assert n > 0
+    assert (only_incremental, only_rebuilt) == (0, 0)
+
+
+def test_a_master_data_change_reaches_every_day_of_history(runs, reprocessed, master_changed):
+    query = ("select min(day), max(day), count(*), min(ideal_cycle_time_s), max(ideal_cycle_time_s) "
+             f"from marts.fct_oee_daily where work_center_id = '{master_changed['work_center']}'")
+    (first_day, last_day, days, low, high), = _rows(master_changed["db"], query)
+    assert (low, high) == (master_changed["old_cycle"] / 2, master_changed["old_cycle"] / 2)
+    assert _rows(reprocessed["db"], query)[0] == (first_day, last_day, days, master_changed["old_cycle"],
+                                                  master_changed["old_cycle"])
+    assert first_day < date(2025, 1, 1) and days > 300

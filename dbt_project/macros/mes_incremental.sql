@@ -73,3 +73,31 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The rows of `row` (a table alias with plant_id, work_center_id and the date column `day_column`) that fall in this
+    invocation's affected ranges: a boolean condition for a where clause. With months=true the unit is the whole
+    calendar month of every affected day (for monthly rollups); with per_work_center=false a range affects that day
+    (or month) in every plant (for rollups that sum across plants). Used alike by a model's pre-hook delete
+    (mes_delete_affected_rows) and by its select, so it deletes exactly what it recomputes. -#}
+{% macro mes_in_affected(entities, row, day_column, months=false, per_work_center=true) -%}
+    {%- set from_day = mes_affected_from_day(entities) -%}
+    {{ row }}.{{ day_column }} >= {{ "cast(date_trunc('month', " ~ from_day ~ ") as date)" if months else from_day }}
+    and exists (
+        select 1 from {{ mes_affected_ranges(entities) }} as r
+        where {% if per_work_center %}r.plant_id = {{ row }}.plant_id and r.work_center_id = {{ row }}.work_center_id
+            and {% endif -%}
+            {{ row }}.{{ day_column }} between
+            {%- if months %} cast(date_trunc('month', r.from_day) as date) and last_day(r.to_day)
+            {%- else %} r.from_day and r.to_day{% endif %}
+    )
+{%- endmacro %}
+
+{#- Pre-hook of the incremental OEE marts (no bookkeeping column of their own): delete the rows mes_in_affected
+    selects, which the model then inserts recomputed. Nothing to delete on a first build or a full refresh. -#}
+{% macro mes_delete_affected_rows(entities, day_column, months=false, per_work_center=true) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as t where {{ mes_in_affected(entities, 't', day_column, months, per_work_center) }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -6,8 +6,8 @@
 --   * a load recorded here as live whose rows are gone from raw (a corrected re-extract `replaced` it, or it was
 --     deleted) vanished: its footprint is re-inserted with is_live = false and this invocation's id, so the days it
 --     covered are recomputed without it;
---   * master-data fingerprints (a plant's time zone, a plant's reason catalogue) work the same way: a changed
---     fingerprint marks every day of that plant's work centers.
+--   * master-data fingerprints (a plant's time zone, a plant's reason catalogue, the plant's master data the OEE marts
+--     join) work the same way: a changed fingerprint marks every day of that plant's work centers.
 -- The incremental MES models recompute exactly the (plant, work center, day) ranges whose footprint row carries
 -- this invocation's id (`mes_affected_ranges`). Incremental delete+insert keyed on load_id.
 {{ config(
@@ -31,6 +31,22 @@ fingerprints as (
         'reason_catalogue' as entity,
         plant_id
     from (select distinct plant_id, reason_code from {{ ref('stg_mes__reason_codes') }})
+    group by plant_id
+    union all
+    -- the master data the OEE marts join per plant: its company, its work centers' lines and ideal cycle times,
+    -- its reason categories (fct_oee_daily, oee_rollup, downtime_by_reason_monthly)
+    select 'om:' || plant_id || ':' || md5(string_agg(item, '|' order by item)) as load_id, 'oee_master' as entity,
+        plant_id
+    from (
+        select plant_id, to_json({company: company})::varchar as item from {{ ref('stg_erp__plants') }}
+        union all
+        select plant_id, to_json({work_center_id: work_center_id, line_id: line_id,
+                                  ideal_cycle_time_s: ideal_cycle_time_s})::varchar
+        from {{ ref('stg_erp__work_centers') }}
+        union all
+        select plant_id, to_json({reason_code: reason_code, category: category})::varchar
+        from {{ ref('stg_mes__reason_codes') }}
+    )
     group by plant_id
 ),
 

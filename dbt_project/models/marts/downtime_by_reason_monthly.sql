@@ -1,6 +1,17 @@
 -- Unplanned downtime per plant × work center × month × reason code: the Pareto behind reason coverage (SPEC §4).
 -- is_catalogued_reason says whether the code exists in the plant's reason catalogue (stg_mes__reason_codes);
 -- a missing code is reported as reason_code null. Months are plant-local (from the split state intervals).
+-- Incremental by work center × calendar month: a run deletes and recomputes the months of each work center holding a
+-- day this run's loads (or a change of the plant's reason catalogue or master data) touched.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mes_delete_affected_rows(['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'],
+                                          'month', months=true) }}"
+) }}
+-- depends_on: {{ ref('int_mes_load_footprint') }}
+{%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 with stops as (
     select
         pieces.plant_id,
@@ -11,6 +22,9 @@ with stops as (
         pieces.is_interval_start_day
     from {{ ref('int_machine_state_daily') }} as pieces
     where pieces.state = 'UNPLANNED_STOP'
+    {%- if is_incremental() %}
+        and {{ mes_in_affected(affected, 'pieces', 'day', months=true) }}
+    {%- endif %}
 ),
 
 catalogue as (

@@ -4,12 +4,29 @@
 --   quality_rate  = GQ / PQ
 --   oee           = availability × effectiveness × quality_rate
 -- Zero or missing denominators give null, and oee_null_reason says why.
+-- Incremental: a run deletes and recomputes the (plant, work center, day) ranges touched by this run's loads or by a
+-- change of the master data it joins (int_mes_load_footprint, entity oee_master); every other row is as it was.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mes_delete_affected_rows(['machine_states', 'production_counts', 'plant_timezone',
+                                           'reason_catalogue', 'oee_master'], 'day') }}"
+) }}
+-- depends_on: {{ ref('int_mes_load_footprint') }}
+{%- set affected = ['machine_states', 'production_counts', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 with components as (
-    select * from {{ ref('int_oee_daily_components') }}
+    select * from {{ ref('int_oee_daily_components') }} as components
+    {%- if is_incremental() %}
+    where {{ mes_in_affected(affected, 'components', 'day') }}
+    {%- endif %}
 ),
 
 counts as (
-    select * from {{ ref('int_production_counts_daily') }}
+    select * from {{ ref('int_production_counts_daily') }} as counts
+    {%- if is_incremental() %}
+    where {{ mes_in_affected(affected, 'counts', 'day') }}
+    {%- endif %}
 ),
 
 work_centers as (

@@ -3,6 +3,18 @@
 --   availability = Σapt / Σpbt; effectiveness = Σ(PQ × ideal cycle) / Σapt (over work-center days with counts);
 --   quality_rate = ΣGQ / ΣPQ; oee = the product of the three; unplanned_downtime_pct = Σadot / Σpbt;
 --   mtbf_s = Σapt / Σevents; mttr_s = Σadot / Σevents; reason_coverage = Σadot with a catalogued reason / Σadot.
+-- Incremental by calendar month: a run deletes and recomputes every row (both grains, every level, every plant: the
+-- company totals span plants) of each month holding a day whose fct_oee_daily rows this run rewrote.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mes_delete_affected_rows(['machine_states', 'production_counts', 'plant_timezone',
+                                           'reason_catalogue', 'oee_master'], 'period_start',
+                                          months=true, per_work_center=false) }}"
+) }}
+-- depends_on: {{ ref('int_mes_load_footprint') }}
+{%- set affected = ['machine_states', 'production_counts', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {%- set levels = {
     'work_center': ['plant_id', 'line_id', 'work_center_id'],
     'line': ['plant_id', 'line_id'],
@@ -17,7 +29,10 @@ with daily as (
     select
         *,
         case when ideal_production_s is not null then apt_s end as apt_with_counts_s
-    from {{ ref('fct_oee_daily') }}
+    from {{ ref('fct_oee_daily') }} as fct
+    {%- if is_incremental() %}
+    where {{ mes_in_affected(affected, 'fct', 'day', months=true, per_work_center=false) }}
+    {%- endif %}
 ),
 
 rolled as (
