@@ -89,7 +89,14 @@ class OpsreadyDbtCliResource(DbtCliResource):
         return None
 
 
+# dbt's file log (dbt.log in the run's target folder) at info: node results, warnings and errors. At debug (dbt's
+# default) it also writes every SQL statement, 8 MB a night, and its threads queue on the log file's lock: measured
+# on a built warehouse ten times the sample, 3 runs each way, 4-6 s less CPU and 2-7 s less wall time per build.
+# Failing SQL still reaches the Dagster log and run_results.json; compiled SQL stays under the run's target folder.
+DBT_GLOBAL_FLAGS = ["--log-level-file", "info"]
+
+
 def dbt_resource() -> DbtCliResource:
     # the venv's dbt (next to this interpreter), so `.venv/bin/opsready run` works without an activated venv
     return OpsreadyDbtCliResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
-                                  dbt_executable=dbt_executable())
+                                  dbt_executable=dbt_executable(), global_config_flags=DBT_GLOBAL_FLAGS)
