@@ -149,7 +149,10 @@ def test_intermediates_equal_a_full_rebuild(runs, model):
     assert (only_incremental, only_rebuilt) == (0, 0)
 
 
-@pytest.mark.parametrize("table", ["intermediate.int_mdq_production_orders_checks",
+@pytest.mark.parametrize("table", ["intermediate.int_mdq_materials_as_of", "intermediate.int_mdq_materials_checks",
+                                   "intermediate.int_mdq_bom_checks", "intermediate.int_mdq_equipment_checks",
+                                   "intermediate.int_mdq_work_centers_checks",
+                                   "intermediate.int_mdq_production_orders_checks",
                                    "intermediate.int_mdq_record_dimensions",
                                    "intermediate.int_mdq_plant_entity_dimensions", "marts.plant_mdq",
                                    "marts.plant_entity_mdq", "marts.mdq_failing_records"])

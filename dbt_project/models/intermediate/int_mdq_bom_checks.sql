@@ -3,6 +3,14 @@
 --   uniqueness: (plant, parent, component) not seen before in the snapshot;
 --   consistency: parent and component exist in the plant's material master of the same as_of, and the BOM uom
 --   equals the component's base_uom.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mdq_delete_stale() }}"
+) }}
+-- Incremental by as_of (macros/mdq_incremental.sql): a night computes only the MDQ dates not yet held.
+-- depends_on: {{ ref('int_mdq_input_fingerprint') }}
 with rows_as_of as (
     {{ mdq_snapshot_as_of('stg_erp__bom_history') }}
 ),
@@ -32,8 +40,9 @@ joined as (
     left join materials as component
         on component.as_of = rows_as_of.as_of and component.plant_id = rows_as_of.plant_id
         and component.material_id = rows_as_of.component_material_id
-)
+),
 
+checks as (
 {{ mdq_completeness_checks('bom', "r.parent_material_id || ' > ' || r.component_material_id") }}
 
 union all
@@ -60,3 +69,10 @@ select as_of, plant_id, 'bom', record_id, bom_key, 'consistency', 'uom_matches_c
        uom is null or component_base_uom is null or uom = component_base_uom,
        uom || ' vs ' || component_base_uom
 from joined
+
+)
+
+select
+    checks.*,
+    (select fingerprint from {{ ref('int_mdq_input_fingerprint') }}) as inputs_fingerprint
+from checks

@@ -2,6 +2,14 @@
 --   completeness: mdq_required_fields('equipment'); validity: criticality in A/B/C (mdq_allowed_criticality),
 --   install_date not after as_of; uniqueness: equipment_id not seen before in the snapshot;
 --   consistency: the equipment's work center exists in the plant's work-center master of the same as_of.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mdq_delete_stale() }}"
+) }}
+-- Incremental by as_of (macros/mdq_incremental.sql): a night computes only the MDQ dates not yet held.
+-- depends_on: {{ ref('int_mdq_input_fingerprint') }}
 with rows_as_of as (
     {{ mdq_snapshot_as_of('stg_erp__equipment_history') }}
 ),
@@ -22,8 +30,9 @@ joined as (
     left join work_centers
         on work_centers.as_of = rows_as_of.as_of and work_centers.plant_id = rows_as_of.plant_id
         and work_centers.work_center_id = rows_as_of.work_center_id
-)
+),
 
+checks as (
 {{ mdq_completeness_checks('equipment', 'r.equipment_id') }}
 
 union all
@@ -42,3 +51,10 @@ union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'consistency', 'work_center_in_master',
        work_center_id is null or work_center_exists, work_center_id
 from joined
+
+)
+
+select
+    checks.*,
+    (select fingerprint from {{ ref('int_mdq_input_fingerprint') }}) as inputs_fingerprint
+from checks

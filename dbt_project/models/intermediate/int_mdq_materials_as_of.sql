@@ -4,6 +4,14 @@
 --   description_occurrence  1 for the first material (by material_id) with a given normalised description
 --                           (lower case, trimmed, inner whitespace collapsed) + material_type + base_uom in the
 --                           plant; 2, 3 … for the duplicates; null when the description is missing
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mdq_delete_stale() }}"
+) }}
+-- Incremental by as_of (macros/mdq_incremental.sql): a night computes only the MDQ dates not yet held.
+-- depends_on: {{ ref('int_mdq_input_fingerprint') }}
 with rows_as_of as (
     {{ mdq_snapshot_as_of('stg_erp__materials_history') }}
 )
@@ -19,5 +27,6 @@ select
             partition by as_of, plant_id, {{ mdq_normalise_text('description') }}, material_type, base_uom
             order by material_id, record_id
         )
-    end as description_occurrence
+    end as description_occurrence,
+    (select fingerprint from {{ ref('int_mdq_input_fingerprint') }}) as inputs_fingerprint
 from rows_as_of

@@ -6,14 +6,24 @@
 --                 base_uom not seen before for another material of the plant (the first by material_id is the
 --                 original, later ones are the duplicates)
 --   timeliness:   changed_at within var('timeliness_window_days') days before as_of (missing changed_at fails)
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mdq_delete_stale() }}"
+) }}
+-- Incremental by as_of (macros/mdq_incremental.sql): a night computes only the MDQ dates not yet held.
+-- depends_on: {{ ref('int_mdq_input_fingerprint') }}
 with rows_as_of as (
     select * from {{ ref('int_mdq_materials_as_of') }}
+    where as_of in (select as_of from {{ mdq_as_of_dates() }})
 ),
 
 ranked as (
     select * from rows_as_of
-)
+),
 
+checks as (
 {{ mdq_completeness_checks('materials', 'r.material_id') }}
 
 union all
@@ -48,3 +58,10 @@ select as_of, plant_id, 'materials', record_id, material_id, 'timeliness', 'chan
        and changed_at >= cast(as_of as timestamp) - interval ({{ var('timeliness_window_days') }}) day,
        cast(changed_at as varchar)
 from rows_as_of
+
+)
+
+select
+    checks.*,
+    (select fingerprint from {{ ref('int_mdq_input_fingerprint') }}) as inputs_fingerprint
+from checks
