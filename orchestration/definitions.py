@@ -8,7 +8,7 @@ from datetime import timedelta
 import dagster as dg
 
 from opsready import paths
-from orchestration.landing.assets import landing_assets
+from orchestration.landing.assets import landing
 from orchestration.landing.checks import landing_checks
 from orchestration.landing.freshness import source_freshness_asset
 from orchestration.readiness.checks import readiness_checks
@@ -26,7 +26,7 @@ NIGHTLY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=3
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.PreviewWarning)  # map_resolved_asset_specs is preview in Dagster 1.13
     defs = dg.Definitions(
-        assets=[working_copy, source_freshness_asset, *landing_assets, opsready_dbt_models, published_warehouse, readiness_report],
+        assets=[working_copy, source_freshness_asset, landing, opsready_dbt_models, published_warehouse, readiness_report],
         asset_checks=landing_checks + readiness_checks,
         jobs=[nightly_job, warehouse_job],
         schedules=[nightly_schedule],

@@ -121,17 +121,20 @@ def test_reader_keeps_working_while_a_rerun_publishes_identical_marts(small_esta
     assert set(statuses) <= {"replaced", "skipped"}  # nothing else loaded twice
 
 
-KILL_STEPS = ["raw__machine_states", "opsready_dbt_models", "warehouse__published"]
+# where to kill: in the middle of ingest (after the re-extract's entity committed to the working copy, before the
+# others), at the start of dbt, at the start of publish
+KILL_AT = {"landing": "cost_ledger file(s) new this run", "opsready_dbt_models": "opsready_dbt_models - STEP_START",
+           "warehouse__published": "warehouse__published - STEP_START"}
 
 
 def test_kill_9_at_any_step_leaves_the_published_warehouse_intact_and_the_next_run_recovers(small_estate, tmp_path):
     published = small_estate / "warehouse" / "opsready.duckdb"
     force_new_files(small_estate)
-    for step in KILL_STEPS:
+    for step, marker in KILL_AT.items():
         digest_before = sha256(published)
         log = tmp_path / f"run-{step}.log"
         run = start_run(small_estate, log)
-        wait_for(log, f"{step} - STEP_START", run)
+        wait_for(log, marker, run)
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=60)
         if sha256(published) != digest_before:
@@ -148,3 +151,25 @@ def test_kill_9_at_any_step_leaves_the_published_warehouse_intact_and_the_next_r
         runs = dict(con.execute("select status, count(*) from audit.run_log group by 1").fetchall())
     assert replaced >= 1  # the corrected re-extract landed once a run completed
     assert runs.get("PUBLISHED", 0) >= 1
+
+
+def test_a_landing_file_that_cannot_be_loaded_fails_the_run_and_publishes_nothing(small_estate):
+    """A truncated re-extract of MidState's material master: the landing step names the file and why, loads the
+    other entities' files, fails; dbt and publish do not run, and the published warehouse is the one before."""
+    published = small_estate / "warehouse" / "opsready.duckdb"
+    digest_before = sha256(published)
+    newest = sorted((small_estate / "landing" / "erp-midstate").iterdir())[-1]
+    material_master = newest / "MARC.csv"
+    original = material_master.read_bytes()
+    truncated = Path(__file__).resolve().parent / "bad_inputs" / "cases" / "ms_truncated" / "erp-midstate"
+    material_master.write_bytes((truncated / "2023-03-31" / "MARC.csv").read_bytes())
+    try:
+        done = subprocess.run([OPSREADY, "run", "--no-report"], env=env_for(small_estate), timeout=1500,
+                              capture_output=True, text=True)
+    finally:
+        material_master.write_bytes(original)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"erp-midstate/{newest.name}/MARC.csv" in out and "truncated file" in out, out[-3000:]
+    assert "opsready_dbt_models - STEP_START" not in out
+    assert sha256(published) == digest_before

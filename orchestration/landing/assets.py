@@ -1,5 +1,5 @@
 """Ingest assets: one per canonical entity (`raw/<entity>`), loading every new landing file through its source
-profile into the run's working copy. Pure Polars work lives in `ingest/`; these are thin wrappers."""
+profile into the run's working copy, all in one step. Pure Polars work lives in `ingest/`; this is a thin wrapper."""
 
 
 import dagster as dg
@@ -25,10 +25,9 @@ def _summarise(results) -> dict:
     }
 
 
-def build_landing_asset(entity_name: str) -> dg.AssetsDefinition:
+def landing_spec(entity_name: str) -> dg.AssetSpec:
     entity = ENTITIES[entity_name]
-
-    @dg.asset(
+    return dg.AssetSpec(
         key=["raw", entity_name],
         deps=[WORKING_COPY],
         group_name="landing",
@@ -36,24 +35,30 @@ def build_landing_asset(entity_name: str) -> dg.AssetsDefinition:
         description=f"{entity.description} Loaded from `{entity.kind}` landing files into `raw.{entity_name}`; "
         "rejected rows go to `audit.quarantine`, every file to `audit.load_log`.",
     )
-    def _landing_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-        with warehouse.get_connection() as con:
+
+
+@dg.multi_asset(specs=[landing_spec(name) for name in ENTITIES], name="landing", can_subset=True)
+def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+    """Every landing asset in one step, entity by entity on one connection (a step per entity cost about 0.2 s
+    each, 16 a night, most of them finding nothing new). An entity whose files fail is not materialized; the others
+    are, and the step then fails, so nothing downstream (dbt, publish) runs on a partial load."""
+    failures = []
+    with warehouse.get_connection() as con:
+        for entity_name in ENTITIES:
+            key = dg.AssetKey(["raw", entity_name])
+            if key not in context.selected_asset_keys:
+                continue
             results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run.run_id)
-        lines = [f"{r.file}: {r.status} read={r.rows_read} loaded={r.rows_loaded} quarantined={r.rows_quarantined}"
-                 f"{' — ' + r.message if r.message else ''}" for r in results if r.status != "skipped"]
-        if lines:  # one event for the entity (hundreds of events cost seconds in Dagster's event log)
-            context.log.info(f"{len(lines)} {entity_name} file(s) new this run:\n" + "\n".join(lines))
-        failed = [r for r in results if r.status == "failed"]
-        if failed:
-            raise dg.Failure(
-                description=f"{len(failed)} {entity_name} file(s) could not be loaded; nothing of them was loaded:\n"
-                + "\n".join(f"- {r.file}: {r.message}" for r in failed),
-                metadata=_summarise(results),
-            )
-        return dg.MaterializeResult(metadata=_summarise(results))
-
-    _landing_asset.__name__ = f"raw_{entity_name}"
-    return _landing_asset
-
-
-landing_assets = [build_landing_asset(name) for name in ENTITIES]
+            lines = [f"{r.file}: {r.status} read={r.rows_read} loaded={r.rows_loaded} "
+                     f"quarantined={r.rows_quarantined}{' — ' + r.message if r.message else ''}"
+                     for r in results if r.status != "skipped"]
+            if lines:  # one event for the entity (hundreds of events cost seconds in Dagster's event log)
+                context.log.info(f"{len(lines)} {entity_name} file(s) new this run:\n" + "\n".join(lines))
+            failed = [r for r in results if r.status == "failed"]
+            if failed:
+                failures += [f"- {entity_name}: {r.file}: {r.message}" for r in failed]
+                continue
+            yield dg.MaterializeResult(asset_key=key, metadata=_summarise(results))
+    if failures:
+        raise dg.Failure(description=f"{len(failures)} landing file(s) could not be loaded; nothing of them was "
+                         "loaded:\n" + "\n".join(failures))
