@@ -31,6 +31,8 @@ def dagster_home() -> Path:
         config.write_text(
             "telemetry:\n  enabled: false\n"
             "run_queue:\n  max_concurrent_runs: 1\n"  # one writer to the warehouse at a time
+            # Dagster's sqlite event log with its connections kept open (orchestration/event_log.py)
+            "event_log_storage:\n  module: orchestration.event_log\n  class: PooledSqliteEventLogStorage\n"
         )
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -102,3 +102,28 @@ def test_old_dbt_run_targets_are_pruned(tmp_path):
     prune_run_targets(tmp_path, keep=3)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "compiled", "opsready_dbt_models-2", "opsready_dbt_models-3", "opsready_dbt_models-4"]
+
+
+def test_the_instance_keeps_event_log_connections_open_and_loses_no_event(tmp_path, monkeypatch):
+    """opsready's DAGSTER_HOME names the pooled sqlite event log (orchestration/event_log.py). Events written
+    through it are all read back, also for a run whose connection was closed because later runs pushed it out of
+    the open shards, and the files are where Dagster's own storage keeps them."""
+    from opsready.cli import dagster_home
+    from orchestration.event_log import OPEN_SHARDS, PooledSqliteEventLogStorage
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    home = dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, PooledSqliteEventLogStorage)
+        assert Path(storage._base_dir) == home / "history" / "runs"
+        run_ids = []
+        for i in range(OPEN_SHARDS + 3):
+            run = instance.create_run_for_job(dg.GraphDefinition(name="noop", node_defs=[]).to_job(name=f"j{i}"))
+            instance.report_engine_event(f"event {i}", run)
+            run_ids.append(run.run_id)
+        assert len(storage._engines) <= OPEN_SHARDS  # the oldest runs' connections were closed
+        for i, run_id in enumerate(run_ids):
+            messages = [e.message for e in instance.all_logs(run_id)]
+            assert f"event {i}" in messages
+            assert (home / "history" / "runs" / f"{run_id}.db").exists()
