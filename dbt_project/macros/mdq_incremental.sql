@@ -1,7 +1,8 @@
 {#- Master-data quality models, incremental by as_of (int_mdq_materials_as_of, int_mdq_<entity>_checks for materials,
-    bom, equipment, work_centers and production_orders, int_mdq_record_dimensions, int_mdq_plant_entity_dimensions). A night computes only the as_of dates the table does not hold yet for the current
-    input fingerprint (int_mdq_input_fingerprint: the master-data and order loads, the MDQ settings and the MDQ
-    models' code): usually just the new readiness date. Rows of dates that are no longer MDQ dates (yesterday's
+    bom, equipment, work_centers and production_orders, int_mdq_record_dimensions, int_mdq_plant_entity_dimensions).
+    A night computes only the as_of dates the table does not hold yet for the current input fingerprint
+    (int_mdq_input_fingerprint: the master-data and order loads, the MDQ settings and the MDQ models' code): usually
+    just the new readiness date. Rows of dates that are no longer MDQ dates (yesterday's
     readiness date) are deleted; a changed fingerprint (a new or corrected ERP extract, a changed rule) deletes
     everything and the model recomputes every date, exactly as a full rebuild.
 

@@ -59,13 +59,7 @@
         {%- if affected_from_day == 'cast(null as date)' -%}
     select 1  -- nothing affected this run: nothing to delete (and no scan of the table)
         {%- elif affected_from_day is not none -%}
-    delete from {{ this }} as t
-    where {{ day_expr | replace('{t}', 't') }} >= {{ affected_from_day }}
-        and exists (
-        select 1 from {{ mes_affected_ranges(entities) }} as r
-        where r.plant_id = t.plant_id and r.work_center_id = t.work_center_id
-            and {{ day_expr | replace('{t}', 't') }} between r.from_day and r.to_day
-    )
+    delete from {{ this }} as t where {{ mes_in_affected(entities, 't', day_expr, from_day=affected_from_day) }}
         {%- else -%}
     delete from {{ this }}
         {%- endif -%}
@@ -74,19 +68,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The rows of `row` (a table alias with plant_id, work_center_id and the date column `day_column`) that fall in this
-    invocation's affected ranges: a boolean condition for a where clause. With months=true the unit is the whole
-    calendar month of every affected day (for monthly rollups); with per_work_center=false a range affects that day
-    (or month) in every plant (for rollups that sum across plants). Used alike by a model's pre-hook delete
-    (mes_delete_affected_rows) and by its select, so it deletes exactly what it recomputes. -#}
-{% macro mes_in_affected(entities, row, day_column, months=false, per_work_center=true) -%}
-    {%- set from_day = mes_affected_from_day(entities) -%}
-    {{ row }}.{{ day_column }} >= {{ "cast(date_trunc('month', " ~ from_day ~ ") as date)" if months else from_day }}
+{#- The rows of `row` (a table alias with plant_id and work_center_id; `day_expr` is the row's day, e.g. 't.day') that
+    fall in this invocation's affected ranges: a boolean condition for a where clause. With months=true the unit is the
+    whole calendar month of every affected day (for monthly rollups); with per_work_center=false a range affects that
+    day (or month) in every plant (for rollups that sum across plants). Used alike by a model's pre-hook delete
+    (mes_delete_affected, mes_delete_affected_rows) and by its select, so it deletes exactly what it recomputes.
+    `from_day`: mes_affected_from_day(entities) when the caller has already looked it up. -#}
+{% macro mes_in_affected(entities, row, day_expr, months=false, per_work_center=true, from_day=none) -%}
+    {%- set from_day = from_day or mes_affected_from_day(entities) -%}
+    {{ day_expr }} >= {{ "cast(date_trunc('month', " ~ from_day ~ ") as date)" if months else from_day }}
     and exists (
         select 1 from {{ mes_affected_ranges(entities) }} as r
         where {% if per_work_center %}r.plant_id = {{ row }}.plant_id and r.work_center_id = {{ row }}.work_center_id
             and {% endif -%}
-            {{ row }}.{{ day_column }} between
+            {{ day_expr }} between
             {%- if months %} cast(date_trunc('month', r.from_day) as date) and last_day(r.to_day)
             {%- else %} r.from_day and r.to_day{% endif %}
     )
@@ -96,7 +91,7 @@
     selects, which the model then inserts recomputed. Nothing to delete on a first build or a full refresh. -#}
 {% macro mes_delete_affected_rows(entities, day_column, months=false, per_work_center=true) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} as t where {{ mes_in_affected(entities, 't', day_column, months, per_work_center) }}
+    delete from {{ this }} as t where {{ mes_in_affected(entities, 't', 't.' ~ day_column, months, per_work_center) }}
     {%- else -%}
     select 1
     {%- endif -%}

@@ -23,7 +23,7 @@ with stops as (
     from {{ ref('int_machine_state_daily') }} as pieces
     where pieces.state = 'UNPLANNED_STOP'
     {%- if is_incremental() %}
-        and {{ mes_in_affected(affected, 'pieces', 'day', months=true) }}
+        and {{ mes_in_affected(affected, 'pieces', 'pieces.day', months=true) }}
     {%- endif %}
 ),
 

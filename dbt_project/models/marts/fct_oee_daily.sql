@@ -18,14 +18,14 @@
 with components as (
     select * from {{ ref('int_oee_daily_components') }} as components
     {%- if is_incremental() %}
-    where {{ mes_in_affected(affected, 'components', 'day') }}
+    where {{ mes_in_affected(affected, 'components', 'components.day') }}
     {%- endif %}
 ),
 
 counts as (
     select * from {{ ref('int_production_counts_daily') }} as counts
     {%- if is_incremental() %}
-    where {{ mes_in_affected(affected, 'counts', 'day') }}
+    where {{ mes_in_affected(affected, 'counts', 'counts.day') }}
     {%- endif %}
 ),
 

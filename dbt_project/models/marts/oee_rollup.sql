@@ -31,7 +31,7 @@ with daily as (
         case when ideal_production_s is not null then apt_s end as apt_with_counts_s
     from {{ ref('fct_oee_daily') }} as fct
     {%- if is_incremental() %}
-    where {{ mes_in_affected(affected, 'fct', 'day', months=true, per_work_center=false) }}
+    where {{ mes_in_affected(affected, 'fct', 'fct.day', months=true, per_work_center=false) }}
     {%- endif %}
 ),
 
