@@ -37,9 +37,9 @@ def _env(root: Path) -> dict:
     return env
 
 
-def _nightly(root: Path, *args: str) -> list[str]:
-    """Run a nightly; return the names of the data tests its dbt build ran (from dagster-dbt's run folder, which
-    is named after the Dagster run id the CLI prints)."""
+def _nightly(root: Path, *args: str) -> dict[str, list[str]]:
+    """Run a nightly; return the names of the data tests ("test") and models ("model") its dbt build ran (from
+    dagster-dbt's run folder, which is named after the Dagster run id the CLI prints)."""
     done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report", *args], env=_env(root),
                           capture_output=True, text=True, timeout=900, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -47,7 +47,8 @@ def _nightly(root: Path, *args: str) -> list[str]:
     folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{run_id[:7]}-*"))
     assert len(folders) == 1, folders
     results = json.loads((folders[0] / "run_results.json").read_text())["results"]
-    return sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("test."))
+    return {kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
+            for kind in ("test", "model")}
 
 
 def _snapshot(root: Path, name: str) -> Path:
@@ -63,7 +64,7 @@ def runs(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("incremental")
     generate(root, scale=0.05)
-    first_tests = _nightly(root)
+    first = _nightly(root)
     before = _snapshot(root, "before")
     extension = extend_one_day(root)
     corrected = root / "landing" / CORRECTED
@@ -73,11 +74,12 @@ def runs(tmp_path_factory):
     lines = corrected.read_bytes().split(b"\n")
     kept = [lines[0]] + [line for i, line in enumerate(lines[1:], 1) if i % 10 != 0]
     corrected.write_bytes(b"\n".join(kept))
-    second_tests = _nightly(root)
+    second = _nightly(root)
     after = _snapshot(root, "after")
     rebuilt = _full_rebuild(root, after, "rebuilt")
     return dict(root=root, before=before, after=after, rebuilt=rebuilt, extension=extension,
-                corrected_span=corrected_span, first_tests=first_tests, second_tests=second_tests)
+                corrected_span=corrected_span, first_tests=first["test"], second_tests=second["test"],
+                first_models=first["model"], second_models=second["model"])
 
 
 def _full_rebuild(root: Path, night: Path, name: str) -> Path:
@@ -202,8 +204,8 @@ REPROCESSED = "2024-03-31"  # one MES extract date, recomputed on purpose with n
 @pytest.fixture(scope="module")
 def reprocessed(runs):
     root = runs["root"]
-    tests = _nightly(root, "--reprocess-from", REPROCESSED, "--reprocess-to", REPROCESSED)
-    return dict(db=_snapshot(root, "reprocessed"), tests=tests)
+    built = _nightly(root, "--reprocess-from", REPROCESSED, "--reprocess-to", REPROCESSED)
+    return dict(db=_snapshot(root, "reprocessed"), tests=built["test"], models=built["model"])
 
 
 def test_reprocess_recomputes_exactly_that_extract_dates_days(runs, reprocessed):
@@ -252,14 +254,37 @@ def test_a_night_leaves_out_the_staging_tests_of_raw_tables_it_did_not_change(ru
     assert builds == [(0,), (len(expected_left_out),)]
 
 
-def test_a_night_without_new_rows_leaves_out_every_staging_test(runs, reprocessed):
+def test_a_night_leaves_out_the_staging_views_of_raw_tables_it_did_not_change(runs):
+    first, second = set(runs["first_models"]), set(runs["second_models"])
+    views = {m for m in first if m.startswith("stg_")}  # every staging model is a view (dbt_project.yml)
+    assert len(views) == 22
+    # the second night builds the two views it loaded into, and the work-center view: a relationships test of those
+    # two reads it (and that test must run); every other staging view is left out, every other model built
+    assert any(t.startswith("relationships_stg_mes__machine_states") and t.endswith("ref_stg_erp__work_centers_")
+               for t in runs["second_tests"])
+    built = {*MES_CHANGED, "stg_erp__work_centers"}
+    assert first - second == views - built
+    assert second <= first
+    builds = _rows(runs["after"], "select views_left_out from audit.dbt_builds order by finished_at")
+    assert builds == [(0,), (len(views - built),)]
+    # Dagster records each left-out view as materialized by the run, marked as left out (so its freshness holds)
+    second_run = _rows(runs["after"], "select run_id from audit.dbt_builds order by finished_at")[-1][0]
+    materialized = _rows(runs["after"], "select asset_key, metadata from audit.run_assets "
+                         f"where run_id = '{second_run}' and asset_key like 'staging/%'")
+    assert {key for key, _ in materialized} == {f"staging/{view}" for view in views}
+    assert {key for key, meta in materialized if "left_out" in json.loads(meta)} == {
+        f"staging/{view}" for view in views - built}
+
+
+def test_a_night_without_new_rows_leaves_out_every_staging_test_and_view(runs, reprocessed):
     first = set(runs["first_tests"])
     assert set(reprocessed["tests"]) == {t for t in first if not STAGING_TEST.match(t)}
+    assert set(reprocessed["models"]) == {m for m in runs["first_models"] if not m.startswith("stg_")}
 
 
 def test_a_changed_project_changes_the_fingerprint(tmp_path):
     # a night leaves tests out only when this fingerprint equals the published build's
-    from orchestration.transform.unchanged_tests import project_fingerprint
+    from orchestration.transform.unchanged_staging import project_fingerprint
 
     copy = tmp_path / "dbt_project"
     shutil.copytree(REPO / "dbt_project", copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
@@ -282,10 +307,20 @@ def master_changed(runs, reprocessed):
     work_center, old_cycle = row[columns.index("ARBPL")], float(row[columns.index("VGW01")].replace(",", "."))
     row[columns.index("VGW01")] = f"{old_cycle / 2:.1f}".replace(".", ",")
     extract.write_text("\n".join([header, ";".join(row), *lines[1:]]), encoding="utf-8-sig")
-    _nightly(root)
+    built = _nightly(root)
     night = _snapshot(root, "master_changed")
     return dict(db=night, rebuilt=_full_rebuild(root, night, "master_changed_rebuilt"), work_center=work_center,
-                old_cycle=old_cycle)
+                old_cycle=old_cycle, models=built["model"])
+
+
+def test_a_view_reading_a_rebuilt_view_is_rebuilt_too(master_changed):
+    # work centers changed: their views are rebuilt; so is the plants view, which a relationships test of the work
+    # centers reads, and the equipment history view, which reads the plants view; the plants history view (raw
+    # plants only, nothing of its own changed) is left out
+    models = set(master_changed["models"])
+    assert {"stg_erp__work_centers", "stg_erp__work_centers_history", "stg_erp__plants",
+            "stg_erp__equipment_history"} <= models
+    assert "stg_erp__plants_history" not in models
 
 
 @pytest.mark.parametrize("table", OEE_MARTS)

@@ -6,13 +6,13 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 from packaging import version
 
 from opsready import paths
 from orchestration.transform.project import DBT_PROJECT_DIR, dbt_executable, dbt_project
 from orchestration.transform.translator import OpsreadyDbtTranslator
-from orchestration.transform.unchanged_tests import project_fingerprint, record_build, tests_to_leave_out
+from orchestration.transform.unchanged_staging import LeftOut, nodes_to_leave_out, project_fingerprint, record_build
 
 INCREMENTAL_THREADS = 4  # dbt threads on nights that build on a published warehouse
 KEEP_RUN_TARGETS = 3  # dagster-dbt run folders kept under dbt_project/target
@@ -28,9 +28,9 @@ class DbtRunConfig(dg.Config):
 
 @dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=OpsreadyDbtTranslator(), project=dbt_project())
 def opsready_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
-    """Build every dbt model on the run's working copy and run its data tests (less the staging tests whose raw
-    tables did not change, see unchanged_tests.py). A failing error-severity test fails this step, so nothing
-    downstream (publish, report) runs."""
+    """Build every dbt model on the run's working copy and run its data tests (less the staging views and tests
+    whose raw tables did not change, see unchanged_staging.py). A failing error-severity test fails this step, so
+    nothing downstream (publish, report) runs."""
     paths.export_warehouse_env()
     from opsready.gates import dbt_vars  # the readiness gates of config/gates.yaml, validated (clear error on bad keys)
 
@@ -41,25 +41,37 @@ def opsready_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     # (tests/test_dbt_unit_tests.py), the nightly leaves them out (dbt's advice for production runs).
     args = ["build", "--vars", json.dumps(dbt_run_vars), "--exclude-resource-type", "unit_test"]
     fingerprint = project_fingerprint(DBT_PROJECT_DIR)
-    left_out = []
+    left_out = LeftOut(tests=[], views=[])
     if paths.published_warehouse().exists():
         # An incremental night: a few hundred small models and tests, so more of them at once (measured: a quiet
         # build at ten times the sample went from 52 s to 38 s). The first build keeps the profile's 2 threads:
         # its big window queries would otherwise compete for the memory limit and spill.
         args += ["--threads", str(INCREMENTAL_THREADS)]
         manifest = json.loads(dbt_project().manifest_path.read_text())
-        left_out = tests_to_leave_out(paths.build_warehouse(), manifest, context.run.run_id, fingerprint)
-    if left_out:
-        context.log.info(f"{len(left_out)} staging tests left out: their raw tables got no new rows this run and "
-                         f"the project is the published build's (orchestration/transform/unchanged_tests.py): "
-                         + ", ".join(left_out))
-        args += ["--exclude", " ".join(left_out)]
+        left_out = nodes_to_leave_out(paths.build_warehouse(), manifest, context.run.run_id, fingerprint)
+    if left_out.tests or left_out.views:
+        context.log.info(f"{len(left_out.views)} staging views and {len(left_out.tests)} staging tests left out: "
+                         "their raw tables got no new rows this run and the project is the published build's "
+                         "(orchestration/transform/unchanged_staging.py): "
+                         + ", ".join(left_out.views + left_out.tests))
+        args += ["--exclude", " ".join(left_out.views + left_out.tests)]
+    # Dagster wants a multi-asset's outputs in topological order: the left-out views come before anything built on them
+    yield from _unchanged_views(context, left_out.views)
     invocation = dbt.cli(args, context=context)
     try:
         yield from invocation.stream()
     finally:
         prune_run_targets(Path(invocation.target_path).parent)
-    record_build(paths.build_warehouse(), context.run.run_id, fingerprint, len(left_out))
+    record_build(paths.build_warehouse(), context.run.run_id, fingerprint, left_out)
+
+
+def _unchanged_views(context: dg.AssetExecutionContext, views: list[str]):
+    """A materialization for each left-out view: it is in the working copy as the published build created it, over
+    raw tables this run did not change, so its data is as current as the build's (and its freshness says so)."""
+    for view in views:
+        key = get_asset_key_for_model([opsready_dbt_models], view)
+        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                        metadata={"left_out": "unchanged view over unchanged raw tables (unchanged_staging.py)"})
 
 
 
