@@ -16,10 +16,14 @@
     unique_key='load_id',
     on_schema_change='append_new_columns'
 ) }}
+-- (the distinct load ids first, then the entity label: a distinct over the id and a constant is a string
+-- group-by over every raw row, 0.55 s against 0.07 s at ten times the sample)
 with live_loads as (
-    select distinct _load_id as load_id, 'machine_states' as entity from {{ source('raw', 'machine_states') }}
+    select load_id, 'machine_states' as entity
+    from (select distinct _load_id as load_id from {{ source('raw', 'machine_states') }})
     union all
-    select distinct _load_id as load_id, 'production_counts' as entity from {{ source('raw', 'production_counts') }}
+    select load_id, 'production_counts' as entity
+    from (select distinct _load_id as load_id from {{ source('raw', 'production_counts') }})
 ),
 
 fingerprints as (
