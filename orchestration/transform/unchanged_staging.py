@@ -9,11 +9,12 @@ file) and the dbt project is byte for byte the one the published build ran (`aud
 the published build saw the same rows with the same test, and passed it (a failing error-severity test stops the
 publish). By induction over published builds, every left-out test last ran on exactly these rows, and every left-out
 view is in the working copy as that build created it. A view is left out only when every test that reads it is
-left out too (dbt's `--exclude` of a model also drops its tests), so no test of a changed table is lost.
-On a night with one new MES day this leaves out about a hundred of the 255 data tests and 19 of the 22 staging views, so
-the MES chain starts at once instead of queueing behind them; the first night, a changed project, and any test
-or view that reads a changed raw table run as always. Tests of intermediate models and marts always run: they read
-the readiness date, which moves every night.
+left out too (dbt's `--exclude` of a model also drops its tests), so no test of a changed table is lost, and when
+every view it reads is left out too (Dagster takes a multi-asset's outputs in topological order; the left-out ones
+are reported first). On a night with one new MES day this leaves out about a hundred of the 255 data tests and 19
+of the 22 staging views, so the MES chain starts at once instead of queueing behind them; the first night, a
+changed project, and any test or view that reads a changed raw table run as always. Tests of intermediate models
+and marts always run: they read the readiness date, which moves every night.
 """
 
 from __future__ import annotations
