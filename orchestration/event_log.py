@@ -35,6 +35,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables_found: set[str] = set()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -68,6 +69,14 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 with conn.begin():
                     yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks whether a table exists on every asset-check event and with every asset event's tags (about
+        550 times a night), each time through a new engine and connection. Tables are not dropped while the storage
+        lives (a wipe forgets them), so a table found once is remembered; one not found is asked again."""
+        if table_name not in self._tables_found and super().has_table(table_name):
+            self._tables_found.add(table_name)
+        return table_name in self._tables_found
+
     def _close_all(self) -> None:
         with self._db_lock:
             while self._engines:
@@ -75,6 +84,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def wipe(self) -> None:
         self._close_all()  # wipe deletes the shard files
+        self._tables_found.clear()
         super().wipe()
 
     def dispose(self) -> None:

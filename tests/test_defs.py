@@ -127,3 +127,30 @@ def test_the_instance_keeps_event_log_connections_open_and_loses_no_event(tmp_pa
             messages = [e.message for e in instance.all_logs(run_id)]
             assert f"event {i}" in messages
             assert (home / "history" / "runs" / f"{run_id}.db").exists()
+
+
+def test_the_event_log_asks_sqlite_for_a_table_once_and_records_every_check(tmp_path, monkeypatch):
+    """Dagster's sqlite storage asks whether a table exists on every asset-check event through a new connection;
+    the pooled storage asks once per table, and every check evaluation is still recorded."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from opsready.cli import dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    dagster_home()
+    asked = []
+    ask_sqlite = SqliteEventLogStorage.has_table
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", lambda self, name: asked.append(name) or ask_sqlite(self, name))
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="counted")])
+    def counted():
+        yield dg.Output(1)
+        yield dg.AssetCheckResult(check_name="positive", passed=True)
+
+    with dg.DagsterInstance.get() as instance:
+        for _ in range(3):
+            assert dg.materialize([counted], instance=instance).success
+        history = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("counted"), "positive"), limit=10)
+    assert len(history) == 3
+    assert asked and len(asked) == len(set(asked)), asked  # each table asked about once
