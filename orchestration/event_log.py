@@ -9,7 +9,8 @@ This storage keeps one engine per shard (the index and the most recent runs' dat
 thread (`SingletonThreadPool`), and closes the engines of shards it stopped using. Everything else is Dagster's:
 same files, same schema, same locking. It is named in `$DAGSTER_HOME/dagster.yaml` (opsready.cli.dagster_home).
 It overrides `_connect`, a private method of the pinned Dagster version (constraints.txt): every test that runs the
-nightly goes through it, so a Dagster upgrade that changes it fails `make test`, not a night.
+nightly goes through it, so a Dagster upgrade that changes it fails `make test`, not a night. It also remembers the
+tables `has_table` found, which Dagster asks about on every asset-check event.
 """
 
 import os
