@@ -86,6 +86,16 @@ def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess
                                       raise_on_error=False)
 
 
+def failure_headline(result) -> str:
+    """What a failed nightly left published: nothing new, or (a failure after the publish step, e.g. the report
+    build) the new warehouse beside the last published report."""
+    published = any(e.is_step_success and e.step_key == "warehouse__published" for e in result.all_events)
+    if published:
+        return (f"nightly run {result.run_id} FAILED after publishing the warehouse at {paths.published_warehouse()}; "
+                "the last published report is unchanged.")
+    return f"nightly run {result.run_id} FAILED; the last published warehouse and report are unchanged."
+
+
 def cmd_run(args) -> int:
     reprocess = None
     if args.reprocess_from or args.reprocess_to:
@@ -106,8 +116,7 @@ def cmd_run(args) -> int:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
         return 0
     failed = [e for e in result.all_events if e.is_step_failure]
-    print(f"nightly run {result.run_id} FAILED; the last published warehouse and report are unchanged.",
-          file=sys.stderr)
+    print(failure_headline(result), file=sys.stderr)
     for event in failed:
         print(f"- {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr)
     return 1

@@ -140,7 +140,8 @@ def test_the_event_log_asks_sqlite_for_a_table_once_and_records_every_check(tmp_
     dagster_home()
     asked = []
     ask_sqlite = SqliteEventLogStorage.has_table
-    monkeypatch.setattr(SqliteEventLogStorage, "has_table", lambda self, name: asked.append(name) or ask_sqlite(self, name))
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table",
+                        lambda self, name: asked.append(name) or ask_sqlite(self, name))
 
     @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="counted")])
     def counted():
@@ -154,3 +155,28 @@ def test_the_event_log_asks_sqlite_for_a_table_once_and_records_every_check(tmp_
             dg.AssetCheckKey(dg.AssetKey("counted"), "positive"), limit=10)
     assert len(history) == 3
     assert asked and len(asked) == len(set(asked)), asked  # each table asked about once
+
+
+@pytest.mark.parametrize("fails", ["warehouse__published", "report__readiness_site"])
+def test_a_failed_run_says_whether_it_published_the_warehouse(fails):
+    from opsready.cli import failure_headline
+
+    def step(name):
+        @dg.op(name=name, ins={"after": dg.In(dg.Nothing)})
+        def _step():
+            if name == fails:
+                raise RuntimeError(f"{name} broke")
+        return _step
+
+    @dg.job
+    def nightly_like():
+        step("report__readiness_site")(step("warehouse__published")())
+
+    result = nightly_like.execute_in_process(raise_on_error=False)
+    assert not result.success
+    headline = failure_headline(result)
+    if fails == "warehouse__published":
+        assert headline.endswith("FAILED; the last published warehouse and report are unchanged.")
+    else:
+        assert "FAILED after publishing the warehouse at" in headline
+        assert headline.endswith("the last published report is unchanged.")
