@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -297,13 +298,14 @@ def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcom
 
 
 def _validate_and_finish(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str,
-                         run_expectations: bool) -> list[LoadResult]:
+                         run_expectations: bool, validate_frames: Callable | None = None) -> list[LoadResult]:
     """Run the entity's suite once over the batch (per file if anything fails), then finish each file."""
     if not batch:
         return []
     outcomes_per_file: list[list] = [[] for _ in batch]
     if run_expectations:
-        from ingest.gx import validate_frames
+        if validate_frames is None:
+            from ingest.gx import validate_frames
         gx_started = time.perf_counter()
         try:
             outcomes_per_file = validate_frames(batch[0].lf.entity, [p.checked.typed for p in batch])
@@ -378,12 +380,13 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
 
 def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, run_id: str,
                 run_expectations: bool = True, profile_dir: Path = PROFILE_DIR,
-                batch_rows: int = BATCH_ROWS) -> list[LoadResult]:
+                batch_rows: int = BATCH_ROWS, validate_frames: Callable | None = None) -> list[LoadResult]:
     """Load every landing file of `entity` not loaded yet, in extract-date order; one LoadResult per file.
 
     The next files are read and contract-checked on a worker thread (Polars releases the GIL) while this thread
     validates and writes; Great Expectations runs once per batch of about `batch_rows` rows (per file again if
-    anything fails); each file is written in its own transaction. Never raises for a bad file (status `failed`,
+    anything fails; `validate_frames` runs the suite: ingest.gx's in this process unless given, e.g.
+    ingest.gx_process's); each file is written in its own transaction. Never raises for a bad file (status `failed`,
     message names the file and the fault)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
@@ -396,7 +399,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     batch: list[_Parsed] = []  # parsed, waiting for Great Expectations and the write
 
     def flush():
-        finished = _validate_and_finish(con, batch, run_id, run_expectations)
+        finished = _validate_and_finish(con, batch, run_id, run_expectations, validate_frames)
         index.add_written(finished)
         results.extend(finished)
         batch.clear()

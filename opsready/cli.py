@@ -70,6 +70,9 @@ def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess
     quiet_telemetry()
     dagster_home()
     paths.export_warehouse_env()
+    from ingest import gx_process
+
+    gx_process.start()  # GX's import on the second core while Dagster loads and creates the run (ingest/gx_process.py)
     import dagster as dg
 
     from orchestration.definitions import defs

@@ -13,7 +13,7 @@ from orchestration.landing.checks import landing_checks
 from orchestration.landing.freshness import source_freshness_asset
 from orchestration.readiness.checks import readiness_checks
 from orchestration.reporting.assets import readiness_report
-from orchestration.resources import warehouse_resource
+from orchestration.resources import GreatExpectationsResource, warehouse_resource
 from orchestration.schedules import new_landing_files, nightly_job, nightly_schedule, warehouse_job
 from orchestration.transform.assets import dbt_resource, opsready_dbt_models
 from orchestration.warehouse.assets import published_warehouse, working_copy
@@ -31,5 +31,6 @@ with warnings.catch_warnings():
         jobs=[nightly_job, warehouse_job],
         schedules=[nightly_schedule],
         sensors=[new_landing_files],
-        resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
+        resources={"warehouse": warehouse_resource(), "dbt": dbt_resource(),
+                   "great_expectations": GreatExpectationsResource()},
     ).map_resolved_asset_specs(func=lambda spec: spec.replace_attributes(freshness_policy=NIGHTLY_FRESHNESS))

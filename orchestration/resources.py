@@ -1,10 +1,11 @@
-"""Resources shared by every domain: the working-copy DuckDB file and the dbt CLI."""
+"""Resources shared by every domain: the working-copy DuckDB file, the dbt CLI and Great Expectations' process."""
 
 from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ingest import gx_process
 from opsready import paths
 
 
@@ -14,3 +15,15 @@ def warehouse_resource() -> DuckDBResource:
     paths.export_warehouse_env()
     return DuckDBResource(database=dg.EnvVar("OPSREADY_WAREHOUSE"),
                           connection_config={"memory_limit": paths.duckdb_memory_limit()})
+
+
+class GreatExpectationsResource(dg.ConfigurableResource):
+    """Validates landing frames with their GX suites in a process of its own (ingest/gx_process.py), started when
+    the run's resources start, so GX's ~4 s import runs on the second core during the first steps instead of in
+    the landing step."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        gx_process.start()
+
+    def validate_frames(self, entity: str, frames: list) -> list[list]:
+        return gx_process.validate_frames(entity, frames)

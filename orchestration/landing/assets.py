@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 import ingest
 from ingest.entities import ENTITIES
 from opsready import paths
+from orchestration.resources import GreatExpectationsResource
 
 WORKING_COPY = dg.AssetKey(["warehouse", "working_copy"])
 
@@ -38,7 +39,8 @@ def landing_spec(entity_name: str) -> dg.AssetSpec:
 
 
 @dg.multi_asset(specs=[landing_spec(name) for name in ENTITIES], name="landing", can_subset=True)
-def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
+            great_expectations: GreatExpectationsResource):
     """Every landing asset in one step, entity by entity on one connection (a step per entity cost about 0.2 s
     each, 16 a night, most of them finding nothing new). An entity whose files fail is not materialized; the others
     are, and the step then fails, so nothing downstream (dbt, publish) runs on a partial load."""
@@ -48,7 +50,8 @@ def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
             key = dg.AssetKey(["raw", entity_name])
             if key not in context.selected_asset_keys:
                 continue
-            results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run.run_id)
+            results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run.run_id,
+                                         validate_frames=great_expectations.validate_frames)
             lines = [f"{r.file}: {r.status} read={r.rows_read} loaded={r.rows_loaded} "
                      f"quarantined={r.rows_quarantined}{' — ' + r.message if r.message else ''}"
                      for r in results if r.status != "skipped"]
