@@ -24,8 +24,8 @@ import polars as pl
 
 from ingest import gx
 
-# Sending a frame to the child costs about 0.7 s per million rows (pickled both ways), the import 4 s once: batches up
-# to this size go to the child, bigger ones (a first load of years of MES facts) run here, importing GX here once.
+# Sending a frame to the child costs about 0.7 s per million rows (pickled, sent, unpickled), the import 4 s once:
+# batches up to this size go to the child, bigger ones (a first load of years of MES facts) run here, importing GX once.
 CHILD_MAX_ROWS = 250_000
 
 _lock = threading.Lock()  # one batch at a time, and one child
