@@ -5,7 +5,8 @@ landing step that import sat on the critical path of every night with a new file
 when its resources start (orchestration/resources.py; `opsready run` even before it loads Dagster): the child imports
 GX on the second core while the run is created and its first steps run on the first, and the landing step then
 sends each small batch of frames to it (`validate_frames`, the same function as in process: ingest/gx.py). Big
-batches, as in a first load, are validated in process: sending them would cost more than the import.
+batches, as in a first load, are validated in process: sending them would cost more than the import. Once GX is
+imported here, every later batch is validated here too and the child is stopped (its ~300 MB are given back).
 
 One child serves every run of the Python process that started it (the CLI runs one; a test session many) and ends
 when that process ends (its socket closes). If the child dies, the batch it had fails with that named in each
@@ -30,6 +31,7 @@ CHILD_MAX_ROWS = 250_000
 
 _lock = threading.Lock()  # one batch at a time, and one child
 _child: tuple[subprocess.Popen, Connection] | None = None
+_imported_here = False  # a big batch made this process import GX: the child has no use left
 
 
 def _serve(conn: Connection) -> None:
@@ -60,16 +62,37 @@ def _started() -> tuple[subprocess.Popen, Connection]:
 
 
 def start() -> None:
-    """Start the validation process (if it is not running) and its GX import; returns at once."""
+    """Start the validation process (if it is not running and GX is not imported here) and its GX import; returns
+    at once."""
     with _lock:
-        _started()
+        if not _imported_here:
+            _started()
+
+
+def _stop_child() -> None:
+    """End the child (call with _lock held): its parent hangs up, the child returns (killed if it has not in 5 s)."""
+    global _child
+    if _child is not None:
+        process, conn = _child
+        _child = None
+        conn.close()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[gx.ExpectationOutcome]]:
     """`ingest.gx.validate_frames`, run in the validation process (started here if it is not running), or here for
-    a batch of more than CHILD_MAX_ROWS rows."""
-    global _child
-    if sum(frame.height for frame in frames) > CHILD_MAX_ROWS:
+    a batch of more than CHILD_MAX_ROWS rows, and for every batch after one (GX is imported here then; the child is
+    stopped, which gives its memory back for the rest of a first load)."""
+    global _child, _imported_here
+    with _lock:
+        if _imported_here or sum(frame.height for frame in frames) > CHILD_MAX_ROWS:
+            _imported_here = True
+            _stop_child()
+    if _imported_here:
         return gx.validate_frames(entity, frames)
     with _lock:
         process, conn = _started()

@@ -72,13 +72,20 @@ def test_an_error_in_the_child_is_raised_here_with_its_type_and_message():
     assert _child_pid() is not None  # the child survives a failing batch
 
 
-def test_a_batch_bigger_than_the_limit_is_validated_here(monkeypatch):
+def test_a_batch_bigger_than_the_limit_is_validated_here_and_so_is_every_batch_after_it(monkeypatch):
     monkeypatch.setattr(gx_process, "CHILD_MAX_ROWS", 2)
-    frame = _states([("P1", "WC1", T0 + timedelta(hours=h), T0 + timedelta(hours=h + 1), "RUN", None)
-                     for h in range(3)])
-    gx_process._child = None  # no child: a big batch must not start one
-    outcomes = gx_process.validate_frames("machine_states", [frame])
-    assert gx_process._child is None
-    assert all(o.success for o in outcomes[0])
+    monkeypatch.setattr(gx_process, "_imported_here", False)
+    small = _states([("P1", "WC1", T0, T0 + timedelta(hours=1), "RUN", None)])
+    big = _states([("P1", "WC1", T0 + timedelta(hours=h), T0 + timedelta(hours=h + 1), "RUN", None)
+                   for h in range(3)])
+    gx_process.validate_frames("machine_states", [small])
+    child = gx_process._child[0]
+    outcomes = gx_process.validate_frames("machine_states", [big])
+    assert gx_process._child is None and child.poll() == 0  # the child was stopped and ended on its own
     assert {o.expectation: o.observed for o in outcomes[0]}["expect_column_values_to_not_be_null(plant_id)"] \
         == "0 of 3 rows unexpected"
+    gx_process.start()
+    outcomes = gx_process.validate_frames("machine_states", [small])
+    assert gx_process._child is None  # neither start() nor a small batch starts a child any more
+    assert {o.expectation: o.observed for o in outcomes[0]}["expect_column_values_to_not_be_null(plant_id)"] \
+        == "0 of 1 rows unexpected"
