@@ -13,6 +13,13 @@ from ingest.gx import validate_frames as validate_here
 T0 = datetime(2025, 1, 1, 6)
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_state(monkeypatch):
+    """Each test starts as a run that has not imported GX itself: in a whole `make test` session an earlier nightly's
+    first load (million-row batches) has, which stops the child for the rest of the session (5c996ea)."""
+    monkeypatch.setattr(gx_process, "_imported_here", False)
+
+
 def _states(rows: list[tuple]) -> pl.DataFrame:
     """A typed machine_states frame (the canonical columns plus `_row`)."""
     return pl.DataFrame(rows, schema={"plant_id": pl.String, "work_center_id": pl.String,
@@ -74,7 +81,6 @@ def test_an_error_in_the_child_is_raised_here_with_its_type_and_message():
 
 def test_a_batch_bigger_than_the_limit_is_validated_here_and_so_is_every_batch_after_it(monkeypatch):
     monkeypatch.setattr(gx_process, "CHILD_MAX_ROWS", 2)
-    monkeypatch.setattr(gx_process, "_imported_here", False)
     small = _states([("P1", "WC1", T0, T0 + timedelta(hours=1), "RUN", None)])
     big = _states([("P1", "WC1", T0 + timedelta(hours=h), T0 + timedelta(hours=h + 1), "RUN", None)
                    for h in range(3)])
