@@ -9,8 +9,8 @@ batches, as in a first load, are validated in process: sending them would cost m
 imported here, every later batch is validated here too and the child is stopped (its ~300 MB are given back).
 
 One child serves every run of the Python process that started it (the CLI runs one; a test session many) and ends
-when that process ends (its socket closes). If the child dies, the batch it had fails with that named in each
-file's load-log row, and the next batch starts a new child.
+when that process ends (its socket closes). If the child dies, the batch it was validating fails (each file's
+load-log row names the child's pid and exit code), and the next batch starts a new child.
 """
 
 from __future__ import annotations
