@@ -4,11 +4,11 @@ the child dies, a new child for the next batch, and big batches validated in pro
 import os
 from datetime import datetime, timedelta
 
-import polars as pl
 import pytest
 
 from ingest import gx_process
 from ingest.gx import validate_frames as validate_here
+from tests.test_gx_batch import _states  # a typed machine_states frame
 
 T0 = datetime(2025, 1, 1, 6)
 
@@ -18,14 +18,6 @@ def fresh_process_state(monkeypatch):
     """Each test starts as a run that has not imported GX itself: in a whole `make test` session an earlier nightly's
     first load (million-row batches) has, which stops the child for the rest of the session (5c996ea)."""
     monkeypatch.setattr(gx_process, "_imported_here", False)
-
-
-def _states(rows: list[tuple]) -> pl.DataFrame:
-    """A typed machine_states frame (the canonical columns plus `_row`)."""
-    return pl.DataFrame(rows, schema={"plant_id": pl.String, "work_center_id": pl.String,
-                                      "started_at": pl.Datetime("us"), "ended_at": pl.Datetime("us"),
-                                      "state": pl.String, "reason_code": pl.String}, orient="row"
-                        ).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
 def _child_pid() -> int | None:
