@@ -1,12 +1,12 @@
 """Great Expectations in a process of its own, started before the landing step needs it.
 
-Importing Great Expectations costs about 4 s of one core (it brings scipy, SQLAlchemy's dialects and altair). In the
-landing step that import sat on the critical path of every night with a new file. A run now starts this process
-when its resources start (orchestration/resources.py; `opsready run` even before it loads Dagster): the child imports
-GX on the second core while the run is created and its first steps run on the first, and the landing step then
-sends each small batch of frames to it (`validate_frames`, the same function as in process: ingest/gx.py). Big
-batches, as in a first load, are validated in process: sending them would cost more than the import. Once GX is
-imported here, every later batch is validated here too and the child is stopped (its ~300 MB are given back).
+Importing Great Expectations costs about 4 s of one core (it brings scipy, SQLAlchemy's dialects and altair), and
+validating a batch holds this process's interpreter lock. A run starts this process when its resources start
+(orchestration/resources.py; `opsready run` even before it loads Dagster): the child imports GX on the second core
+while the run is created and its first steps run. The landing step then sends it every batch of frames
+(`validate_frames`, the same function as in process: ingest/gx.py) from a worker thread, and writes the previous
+batch meanwhile (ingest/load.py). Frames travel as Arrow IPC bytes over a socket pair (about 0.1 s per million rows
+each way; pickling them cost 0.7 s).
 
 One child serves every run of the Python process that started it (the CLI runs one; a test session many) and ends
 when that process ends (its socket closes). If the child dies, the batch it was validating fails (each file's
@@ -15,6 +15,7 @@ load-log row names the child's pid and exit code), and the next batch starts a n
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
 import sys
@@ -25,13 +26,8 @@ import polars as pl
 
 from ingest import gx
 
-# Sending a frame to the child costs about 0.7 s per million rows (pickled, sent, unpickled), the import 4 s once:
-# batches up to this size go to the child, bigger ones (a first load of years of MES facts) run here, importing GX once.
-CHILD_MAX_ROWS = 250_000
-
 _lock = threading.Lock()  # one batch at a time, and one child
 _child: tuple[subprocess.Popen, Connection] | None = None
-_imported_here = False  # a big batch made this process import GX: the child has no use left
 
 
 def _serve(conn: Connection) -> None:
@@ -39,7 +35,8 @@ def _serve(conn: Connection) -> None:
     gx._context()
     while True:
         try:
-            entity, frames = conn.recv()
+            entity, count = conn.recv()
+            frames = [pl.read_ipc(io.BytesIO(conn.recv_bytes())) for _ in range(count)]
         except EOFError:  # the parent ended
             return
         try:
@@ -62,42 +59,33 @@ def _started() -> tuple[subprocess.Popen, Connection]:
 
 
 def start() -> None:
-    """Start the validation process (if it is not running and GX is not imported here) and its GX import; returns
-    at once."""
+    """Start the validation process (if it is not running) and its GX import; returns at once."""
     with _lock:
-        if not _imported_here:
-            _started()
+        _started()
 
 
-def _stop_child() -> None:
-    """End the child (call with _lock held): its parent hangs up, the child returns (killed if it has not in 5 s)."""
-    global _child
-    if _child is not None:
-        process, conn = _child
-        _child = None
-        conn.close()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def _ipc_bytes(frame: pl.DataFrame) -> memoryview:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    return buffer.getbuffer()
+
+
+def _send(conn: Connection, entity: str, frames: list[pl.DataFrame]) -> None:
+    """The entity and the number of frames, then each frame's bytes (all encoded first: a frame that cannot be
+    encoded raises before anything is sent, so the child never waits for the rest of a batch)."""
+    payloads = [_ipc_bytes(frame) for frame in frames]
+    conn.send((entity, len(payloads)))
+    for payload in payloads:
+        conn.send_bytes(payload)
 
 
 def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[gx.ExpectationOutcome]]:
-    """`ingest.gx.validate_frames`, run in the validation process (started here if it is not running), or here for
-    a batch of more than CHILD_MAX_ROWS rows, and for every batch after one (GX is imported here then; the child is
-    stopped, which gives its memory back for the rest of a first load)."""
-    global _child, _imported_here
-    with _lock:
-        if _imported_here or sum(frame.height for frame in frames) > CHILD_MAX_ROWS:
-            _imported_here = True
-            _stop_child()
-    if _imported_here:
-        return gx.validate_frames(entity, frames)
+    """`ingest.gx.validate_frames`, run in the validation process (started here if it is not running)."""
+    global _child
     with _lock:
         process, conn = _started()
         try:
-            conn.send((entity, frames))
+            _send(conn, entity, frames)
             status, value = conn.recv()
         except (EOFError, OSError) as exc:
             _child = None

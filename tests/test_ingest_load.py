@@ -121,6 +121,36 @@ def test_load_log_sum_rule_and_quarantine_rows_agree(tmp_path):
     assert rows == [(2, 1, 1, 1, 1, 2), (3, 2, 1, 2, 1, 1)]
 
 
+def test_batches_are_validated_on_a_thread_of_their_own_and_one_that_gx_cannot_run_fails_alone(tmp_path):
+    """load_entity sends a batch to Great Expectations and writes the previous one meanwhile; a batch whose suite
+    cannot run fails its files only, and the load log keeps the files' order."""
+    import threading
+
+    from ingest.gx import validate_frames as validate_here
+
+    landing = tmp_path / "landing"
+    for extract_date in ("2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"):
+        land(landing, "ms_clean_reference", extract_date)  # 3 data rows each
+    calls = []
+
+    def validate(entity, frames):
+        calls.append(([frame.height for frame in frames], threading.current_thread().name))
+        if len(calls) == 2:
+            raise RuntimeError("suite unavailable")
+        return validate_here(entity, frames)
+
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    results = load_entity(con, "materials", landing, "run-1", batch_rows=1, validate_frames=validate)
+    assert [r.status for r in results] == ["loaded", "failed", "loaded", "loaded"]
+    assert results[1].message == (f"{results[1].file}: Great Expectations could not run: RuntimeError: "
+                                  "suite unavailable")
+    assert [heights for heights, _ in calls] == [[3], [3], [3], [3]]  # one file per batch (batch_rows=1)
+    assert all(thread.startswith("ingest-validate") for _, thread in calls)
+    assert statuses(con) == ["loaded", "failed", "loaded", "loaded"]
+    assert raw_count(con) == 9  # three files of three rows
+    assert raw_count(con, "_extract_date = DATE '2023-06-30'") == 0
+
+
 def test_readme_example_profile_loads_a_new_system_without_code_change(tmp_path):
     import re
 
