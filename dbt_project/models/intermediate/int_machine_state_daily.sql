@@ -55,17 +55,25 @@ pieces as (
     from counted
 ),
 
-plant_days as (
-    select distinct plant_id, timezone, day from pieces
+-- Every plant's local days over the span of the intervals (a day either side), with their UTC bounds: a few
+-- thousand rows from the plant master, so the intervals are read and split once (not a second time for their days).
+-- The plant master is the time zone the intervals were cleaned with: a time-zone change recomputes both models.
+span as (
+    select cast(min(started_at) as date) - 1 as first_day, cast(max(ended_at) as date) + 1 as last_day
+    from {{ ref('int_machine_state_intervals_cleaned') }}
 ),
 
 day_bounds as (
     select
-        plant_id,
-        day,
-        {{ oee_plant_local_to_utc('cast(day as timestamp)', 'timezone') }} as day_start_utc,
-        {{ oee_plant_local_to_utc('cast(day as timestamp) + interval 1 day', 'timezone') }} as day_end_utc
-    from plant_days
+        plants.plant_id,
+        cast(days.day_start as date) as day,
+        {{ oee_plant_local_to_utc('days.day_start', 'plants.timezone') }} as day_start_utc,
+        {{ oee_plant_local_to_utc('days.day_start + interval 1 day', 'plants.timezone') }} as day_end_utc
+    from {{ ref('stg_erp__plants') }} as plants
+    cross join span
+    cross join unnest(generate_series(
+        cast(span.first_day as timestamp), cast(span.last_day as timestamp), interval 1 day
+    )) as days (day_start)
 ),
 
 clipped as (

@@ -74,21 +74,22 @@ plants as (
     select plant_id, timezone from {{ ref('stg_erp__plants') }}
 ),
 
-positive_in_order as (
+-- One pass over every interval in work-center order: the running maximum counts only positive intervals' ends (a
+-- negative or zero one moves nothing), and every interval gets its defect in the same pass (no second scan).
+in_order as (
     select
         states.*,
-        max(ended_at) over (
+        max(case when ended_at > started_at then ended_at end) over (
             partition by plant_id, work_center_id
             order by started_at, ended_at, state, reason_code
             rows between unbounded preceding and 1 preceding
         ) as window_max_ended_at
     from states
-    where ended_at > started_at
 ),
 
-positive as (
+with_previous as (
     select
-        positive_in_order.*,
+        in_order.*,
         {%- if incremental %}
         case
             when carry_in.carried_max_ended_at is null then window_max_ended_at
@@ -98,42 +99,31 @@ positive as (
         {%- else %}
         window_max_ended_at as previous_max_ended_at
         {%- endif %}
-    from positive_in_order
+    from in_order
     {%- if incremental %}
     left join carry_in
-        on carry_in.plant_id = positive_in_order.plant_id
-        and carry_in.work_center_id = positive_in_order.work_center_id
-        and carry_in.from_day = positive_in_order.from_day
+        on carry_in.plant_id = in_order.plant_id
+        and carry_in.work_center_id = in_order.work_center_id
+        and carry_in.from_day = in_order.from_day
     {%- endif %}
-),
-
-classified_positive as (
-    select
-        positive.*,
-        case
-            when previous_max_ended_at is null or previous_max_ended_at <= started_at then started_at
-            when previous_max_ended_at >= ended_at then ended_at
-            else previous_max_ended_at
-        end as counted_started_at
-    from positive
 ),
 
 all_intervals as (
     select
         plant_id, work_center_id, started_at, ended_at, state, reason_code, source_system, extract_date,
-        counted_started_at,
         case
-            when counted_started_at >= ended_at then 'overlap_excluded'
-            when counted_started_at > started_at then 'overlap_clipped'
+            when not (ended_at > started_at) then ended_at
+            when previous_max_ended_at is null or previous_max_ended_at <= started_at then started_at
+            when previous_max_ended_at >= ended_at then ended_at
+            else previous_max_ended_at
+        end as counted_started_at,
+        case
+            when ended_at < started_at then 'negative_duration'
+            when ended_at = started_at then 'zero_duration'
+            when previous_max_ended_at >= ended_at then 'overlap_excluded'
+            when previous_max_ended_at > started_at then 'overlap_clipped'
         end as overlap_defect
-    from classified_positive
-    union all
-    select
-        plant_id, work_center_id, started_at, ended_at, state, reason_code, source_system, extract_date,
-        ended_at as counted_started_at,
-        case when ended_at < started_at then 'negative_duration' else 'zero_duration' end as overlap_defect
-    from states
-    where not (ended_at > started_at)
+    from with_previous
 )
 
 select
