@@ -5,8 +5,8 @@ validating a batch holds this process's interpreter lock. A run starts this proc
 (orchestration/resources.py; `opsready run` even before it loads Dagster): the child imports GX on the second core
 while the run is created and its first steps run. The landing step then sends it every batch of frames
 (`validate_frames`, the same function as in process: ingest/gx.py) from a worker thread, and writes the previous
-batch meanwhile (ingest/load.py). Frames travel as Arrow IPC bytes over a socket pair (about 0.1 s per million rows
-each way; pickling them cost 0.7 s).
+batch meanwhile (ingest/load.py). Frames travel as Arrow IPC bytes over a socket pair (about 0.15 s per million
+rows, written and read; pickling them cost 0.7 s).
 
 One child serves every run of the Python process that started it (the CLI runs one; a test session many) and ends
 when that process ends (its socket closes). If the child dies, the batch it was validating fails (each file's

@@ -401,8 +401,8 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     The next files are read and contract-checked on a reader thread (Polars releases the GIL); Great Expectations
     runs once per batch of about `batch_rows` rows (per file again if anything fails) on a validator thread while
     this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
-    given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for a bad file (status `failed`,
-    message names the file and the fault)."""
+    given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for
+    a bad file (status `failed`, message names the file and the fault)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     ensure_warehouse(con)
