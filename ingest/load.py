@@ -395,8 +395,12 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
 
 def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, run_id: str,
                 run_expectations: bool = True, profile_dir: Path = PROFILE_DIR,
-                batch_rows: int = BATCH_ROWS, validate_frames: Callable | None = None) -> list[LoadResult]:
+                batch_rows: int = BATCH_ROWS, validate_frames: Callable | None = None,
+                found: list[LandingFile] | None = None) -> list[LoadResult]:
     """Load every landing file of `entity` not loaded yet, in extract-date order; one LoadResult per file.
+
+    `found`: the landing folder's files as `discover(landing_dir, profile_dir)` returned them, when the caller loads
+    several entities from one scan (the nightly scans once, not once per entity); scanned here if not given.
 
     The next files are read and contract-checked on a reader thread (Polars releases the GIL); Great Expectations
     runs once per batch of about `batch_rows` rows (per file again if anything fails) on a validator thread while
@@ -406,7 +410,9 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     ensure_warehouse(con)
-    files = [f for f in discover(Path(landing_dir), profile_dir) if f.entity == entity]
+    if found is None:
+        found = discover(Path(landing_dir), profile_dir)
+    files = [f for f in found if f.entity == entity]
     files.sort(key=lambda f: (f.extract_date, f.source, f.rel_path))
     results: list[LoadResult] = []
     index = _LoadIndex(con, entity)

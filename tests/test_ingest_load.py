@@ -151,6 +151,21 @@ def test_batches_are_validated_on_a_thread_of_their_own_and_one_that_gx_cannot_r
     assert raw_count(con, "_extract_date = DATE '2023-06-30'") == 0
 
 
+def test_a_scan_given_by_the_caller_is_what_loads(tmp_path):
+    """The nightly scans the landing folder once and hands the scan to every entity's load."""
+    from ingest import discover
+
+    landing = tmp_path / "landing"
+    land(landing, "ms_clean_reference", "2023-03-31")
+    scanned = discover(landing)
+    land(landing, "ms_clean_reference", "2023-06-30")  # arrives after the scan
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    assert [r.extract_date.isoformat() for r in load_entity(con, "materials", landing, "run-1", found=scanned)] \
+        == ["2023-03-31"]
+    assert [(r.extract_date.isoformat(), r.status) for r in load_entity(con, "materials", landing, "run-2")] \
+        == [("2023-03-31", "skipped"), ("2023-06-30", "loaded")]
+
+
 def test_readme_example_profile_loads_a_new_system_without_code_change(tmp_path):
     import re
 

@@ -45,13 +45,14 @@ def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
     each, 16 a night, most of them finding nothing new). An entity whose files fail is not materialized; the others
     are, and the step then fails, so nothing downstream (dbt, publish) runs on a partial load."""
     failures = []
+    found = ingest.discover(paths.landing_dir())  # one scan of the landing folder for every entity
     with warehouse.get_connection() as con:
         for entity_name in ENTITIES:
             key = dg.AssetKey(["raw", entity_name])
             if key not in context.selected_asset_keys:
                 continue
             results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run.run_id,
-                                         validate_frames=great_expectations.validate_frames)
+                                         validate_frames=great_expectations.validate_frames, found=found)
             lines = [f"{r.file}: {r.status} read={r.rows_read} loaded={r.rows_loaded} "
                      f"quarantined={r.rows_quarantined}{' — ' + r.message if r.message else ''}"
                      for r in results if r.status != "skipped"]
