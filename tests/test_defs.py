@@ -123,6 +123,9 @@ def test_the_instance_keeps_event_log_connections_open_and_loses_no_event(tmp_pa
             instance.report_engine_event(f"event {i}", run)
             run_ids.append(run.run_id)
         assert len(storage._engines) <= OPEN_SHARDS  # the oldest runs' connections were closed
+        with storage._connect(run_ids[-1]) as conn:  # commits wait for the disk only at WAL checkpoints
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (Dagster leaves FULL, 2)
         for i, run_id in enumerate(run_ids):
             messages = [e.message for e in instance.all_logs(run_id)]
             assert f"event {i}" in messages
