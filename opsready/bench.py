@@ -11,6 +11,8 @@ time
   incremental  `opsready.sample.extend` adds the next day of MES data (one extract folder per MES source), then
                `opsready run --no-report` again on the same data root; three nights in a row (`--nights`), and the
                median of them is compared with the full run (on a shared machine one night alone can be an outlier).
+  nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost (not a target; it shows
+               how much of an incremental night does not depend on the new day).
 and print a table of seconds, ratio to the floor and peak RSS (sum over the process tree, polled from /proc every
 0.2 s), also written to OUT/bench.json and OUT/bench.md. Before each timed step the script flushes the file system
 (`os.sync()`): the step before it wrote gigabytes (the estate, the published warehouse), and a nightly runs a day
@@ -194,9 +196,15 @@ def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: i
                          seconds=statistics.median(n["seconds"] for n in nights),
                          exit_code=max(n["exit_code"] for n in nights),
                          peak_rss_mib=max(n["peak_rss_mib"] for n in nights)))
+    # The same nightly once more with nothing new to load: what any night costs before its data (process start,
+    # working copy, every dbt model and test on the new state, publish). The incremental target is judged against the
+    # full run; this row shows how much of an incremental night is this fixed cost.
+    idle = run_measured(opsready, env, root / "nothing-new.log", timeout_s)
+    rows.append(dict(scale=scale, step="nothing new (a night's fixed cost)", **idle))
+    print(f"scale {scale:g}: nightly with nothing new {idle['seconds']:.1f} s (exit {idle['exit_code']})", flush=True)
     for r in rows:
         r["ratio_to_floor"] = r["seconds"] / floor_s if floor_s else None
-        if r["step"].startswith("incremental"):
+        if r["step"].startswith(("incremental", "nothing new")):
             r["share_of_full"] = r["seconds"] / full["seconds"] if full["seconds"] else None
     return rows
 
