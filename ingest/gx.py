@@ -8,8 +8,9 @@ SQL), in one ephemeral context per process, with analytics and progress bars off
 Many files of one entity are validated in one batch (`validate_frames`): the frames are stacked with a
 `_batch_file` column, and the expectations that hold per file (the column set, key uniqueness) are scoped by it.
 Every other expectation is row by row, so the batch passes exactly when every file passes; each file then gets
-the batch's outcomes. If anything in the batch fails, each file is validated on its own, so failures and their
-counts are always the file's own.
+the batch's outcomes. If anything in the batch fails, one more run over the batch lists the failing rows, and each
+file gets the failures and counts of its own rows (exactly what GX says of the file alone); where that cannot be
+told apart by file (a failed column set, a `mostly` below 1), each file is validated on its own.
 """
 
 from __future__ import annotations
@@ -128,26 +129,77 @@ def _observed(result: dict) -> str:
     return ""
 
 
-def _run(entity: str, frame, batch: bool) -> list[tuple[dict, bool, str]]:
-    """(original expectation config, success, observed) per expectation, in suite-file order."""
+def _validate(entity: str, frame, batch: bool, result_format: str = "BASIC") -> list[tuple[dict, dict]]:
+    """(original expectation config, GX's result as a dict) per expectation, in suite-file order."""
     suite = load_suite(entity, batch)
     _, batch_definition = _context()
     validation = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format="BASIC")
+        suite, result_format=result_format)
     originals = _suite_doc(entity)["expectations"]
     out = []
     for item in validation.results:
         result = item.to_json_dict()
-        config = result["expectation_config"]
-        if result["exception_info"].get("raised_exception"):
-            observed = f"error: {result['exception_info'].get('exception_message')}"[:500]
-        else:
-            observed = _observed(result)
-        position = int(config["meta"]["_position"])
-        out.append((position, originals[position], bool(result["success"]), observed))
+        position = int(result["expectation_config"]["meta"]["_position"])
+        out.append((position, originals[position], result))
     return [o[1:] for o in sorted(out, key=lambda o: o[0])]
 
 
+def _raised(result: dict) -> bool:
+    return bool(result["exception_info"].get("raised_exception"))
+
+
+def _run(entity: str, frame, batch: bool) -> list[tuple[dict, bool, str]]:
+    """(original expectation config, success, observed) per expectation, in suite-file order."""
+    out = []
+    for config, result in _validate(entity, frame, batch):
+        if _raised(result):
+            observed = f"error: {result['exception_info'].get('exception_message')}"[:500]
+        else:
+            observed = _observed(result)
+        out.append((config, bool(result["success"]), observed))
+    return out
+
+
+PER_FILE_KEYS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}  # scoped by file
+
+
+def _keyless_duplicates(config: dict, result: dict, stacked) -> bool:
+    """Whether a failed key-uniqueness check counted rows whose key columns are all null: GX skips those on one file
+    (`ignore_row_if` all_values_are_missing, its default), the batch form does not (its file column is never null)."""
+    if config["type"] != "expect_compound_columns_to_be_unique":
+        return False
+    rows = stacked.loc[result["result"]["unexpected_index_list"], config["kwargs"]["column_list"]]
+    return bool(rows.isna().all(axis=1).any())
+
+
+def _per_file_from_rows(entity: str, stacked, heights: list[int]) -> list[list[tuple[dict, bool, str]]] | None:
+    """Each file's (config, success, observed) from one run over the stacked files that lists the failing rows, or
+    None when some failure cannot be told apart by file (then each file must be validated on its own).
+
+    A failed expectation that holds row by row (or key uniqueness scoped by file) fails exactly in the files holding
+    its failing rows, with their count out of the file's rows: what GX says of the file alone. Passed ones are
+    shared as in `validate_frames`' passing path."""
+    import numpy as np
+
+    starts = np.cumsum([0, *heights[:-1]])
+    note = f" (validated together with {len(heights) - 1} other file(s) of this run)"
+    per_file: list[list[tuple[dict, bool, str]]] = [[] for _ in heights]
+    for config, result in _validate(entity, stacked, batch=True, result_format="COMPLETE"):
+        if _raised(result):
+            return None
+        if result["success"]:
+            for outcomes in per_file:
+                outcomes.append((config, True, _observed(result) + note))
+            continue
+        rows = (result.get("result") or {}).get("unexpected_index_list")
+        if config["type"] not in ROW_BY_ROW | PER_FILE_KEYS or config["kwargs"].get("mostly", 1.0) != 1.0 \
+                or rows is None or _keyless_duplicates(config, result, stacked):
+            return None
+        counts = np.bincount(np.searchsorted(starts, np.asarray(rows, dtype=np.int64), side="right") - 1,
+                             minlength=len(heights))
+        for outcomes, count, height in zip(per_file, counts, heights):
+            outcomes.append((config, bool(count == 0), f"{int(count)} of {height} rows unexpected"))
+    return per_file
 def _outcome(config: dict, success: bool, observed: str) -> ExpectationOutcome:
     kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
     return ExpectationOutcome(_label(config), SEVERITY.get(str(config.get("severity", "critical")), "error"),
@@ -166,12 +218,18 @@ def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[Expect
         return [validate_frame(entity, frames[0])]
     stacked = pl.concat([f.with_columns(pl.lit(i, dtype=pl.Int32).alias(BATCH_COLUMN))
                          for i, f in enumerate(frames)], how="vertical_relaxed")
-    results = _run(entity, stacked.to_pandas(), batch=True)
+    stacked = stacked.to_pandas()
+    results = _run(entity, stacked, batch=True)
+    if all(success for _, success, _ in results):
+        note = f" (validated together with {len(frames) - 1} other file(s) of this run)"
+        return [[_outcome(config, True, observed + note) for config, _, observed in results] for _ in frames]
+    # Something failed: one more run over the stack that lists the failing rows tells each file its own outcome
+    # (production orders at ten times the sample: 2 runs instead of 97); else each file on its own.
+    per_file = _per_file_from_rows(entity, stacked, [f.height for f in frames])
     del stacked
-    if not all(success for _, success, _ in results):
+    if per_file is None:
         return [validate_frame(entity, f) for f in frames]
-    note = f" (validated together with {len(frames) - 1} other file(s) of this run)"
-    return [[_outcome(config, True, observed + note) for config, _, observed in results] for _ in frames]
+    return [[_outcome(*o) for o in outcomes] for outcomes in per_file]
 
 
 def blocking_failures(outcomes: list[ExpectationOutcome]) -> list[ExpectationOutcome]:

@@ -46,3 +46,44 @@ def test_a_failing_file_is_reported_alone_with_its_own_counts():
     assert failed["expect_column_pair_values_a_to_be_greater_than_b(ended_at,started_at)"] == "1 of 3 rows unexpected"
     assert [_summary(o) for o in batched] == [_summary(validate_frame("machine_states", good)),
                                               _summary(validate_frame("machine_states", bad))]
+
+
+def _full(outcomes):
+    return [(o.expectation, o.severity, o.success) + ((o.observed,) if not o.success else ()) for o in outcomes]
+
+
+def test_failures_in_several_files_get_their_own_counts_from_two_runs(monkeypatch):
+    from ingest import gx
+
+    runs = []
+    validate = gx._validate
+    # real GX runs, each noted with whether it validated the stacked batch (True) or one file (False)
+    monkeypatch.setattr(gx, "_validate", lambda entity, frame, batch, *rest, **kw: runs.append(batch)
+                        or validate(entity, frame, batch, *rest, **kw))
+    good = _states([("P1", "WC1", T0, T1, "RUN", None)])
+    # one interval ending before it starts (warning) in each of two files; a duplicate key (critical) in the second
+    backwards = _states([("P1", "WC2", T1, T0, "RUN", None), ("P1", "WC2", T0, T1, "RUN", None)])
+    both = _states([("P1", "WC3", T2, T1, "RUN", None), ("P1", "WC3", T0, T1, "RUN", None),
+                    ("P1", "WC3", T0, T2, "RUN", None), ("P1", "WC3", T1, T2, "RUN", None)])
+    batched = gx.validate_frames("machine_states", [good, backwards, both])
+    assert runs == [True, True]  # the batch, then the batch listing its failing rows: no run per file
+    failed = [{o.expectation: o.observed for o in outcomes if not o.success} for outcomes in batched]
+    pair = "expect_column_pair_values_a_to_be_greater_than_b(ended_at,started_at)"
+    key = "expect_compound_columns_to_be_unique(plant_id+work_center_id+started_at)"
+    assert failed == [{}, {pair: "1 of 2 rows unexpected"},
+                      {pair: "1 of 4 rows unexpected", key: "2 of 4 rows unexpected"}]  # both rows of the key
+    runs.clear()
+    alone = [gx.validate_frame("machine_states", f) for f in (good, backwards, both)]
+    assert [_full(o) for o in batched] == [_full(o) for o in alone]
+
+
+def test_rows_without_a_key_send_each_file_to_its_own_run():
+    # GX skips rows whose key columns are all null when it checks one file; the batch form cannot (its file column is
+    # never null), so such failures are validated file by file and come out as GX says of each file alone.
+    keyless = _states([(None, None, None, T1, "RUN", None), (None, None, None, T2, "RUN", None)])
+    good = _states([("P1", "WC1", T0, T1, "RUN", None)])
+    batched = validate_frames("machine_states", [good, keyless])
+    alone = [validate_frame("machine_states", f) for f in (good, keyless)]
+    assert [_full(o) for o in batched] == [_full(o) for o in alone]
+    key = "expect_compound_columns_to_be_unique(plant_id+work_center_id+started_at)"
+    assert next(o for o in batched[1] if o.expectation == key).success  # the two keyless rows are no duplicate
