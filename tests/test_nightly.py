@@ -7,6 +7,7 @@ the landing files directly with plain Python.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -162,3 +163,17 @@ def test_marts_not_null_constraints_are_enforced_by_the_warehouse(warehouse):
     assert len(declared) == 38  # converted from not_null data tests on the table marts (2026-11-27)
     assert declared <= not_null
     assert ("plant_readiness", "current_wave") in not_null and ("plant_roi", "has_measurable_roi") in not_null
+
+
+def test_the_nights_dbt_log_is_plain_text_at_info_level(nightly):
+    """dbt.log in a run's target folder: one readable line per event (node results, warnings), no JSON, no colour
+    codes and no SQL statements (those are debug level). dagster-dbt reads dbt's JSON events on stdout."""
+    from orchestration.transform.project import DBT_PROJECT_DIR
+
+    logs = sorted((DBT_PROJECT_DIR / "target").glob("opsready_dbt_models-*/dbt.log"), key=lambda p: p.stat().st_mtime)
+    assert logs, "no dbt.log of a nightly under dbt_project/target"
+    lines = logs[-1].read_text().splitlines()
+    assert re.match(r"^\d\d:\d\d:\d\d  Running with dbt=1\.11\.", lines[0]), lines[0]
+    assert any(" OK created sql table model " in line for line in lines)
+    assert not any(line.lstrip().startswith("{") or "\x1b[" in line for line in lines)
+    assert not any(re.search(r"\bcreate (or replace )?table\b", line, re.IGNORECASE) for line in lines)
