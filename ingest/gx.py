@@ -10,7 +10,8 @@ Many files of one entity are validated in one batch (`validate_frames`): the fra
 Every other expectation is row by row, so the batch passes exactly when every file passes; each file then gets
 the batch's outcomes. If anything in the batch fails, one more run over the batch lists the failing rows, and each
 file gets the failures and counts of its own rows (exactly what GX says of the file alone); where that cannot be
-told apart by file (a failed column set, a `mostly` below 1), each file is validated on its own.
+told apart by file (a failed column set, a `mostly` below 1, duplicates of an all-null key) or the list would be
+long (over MAX_LISTED_ROWS failing rows), each file is validated on its own.
 """
 
 from __future__ import annotations
@@ -148,19 +149,21 @@ def _raised(result: dict) -> bool:
     return bool(result["exception_info"].get("raised_exception"))
 
 
+def _observed_or_error(result: dict) -> str:
+    if _raised(result):
+        return f"error: {result['exception_info'].get('exception_message')}"[:500]
+    return _observed(result)
+
+
 def _run(entity: str, frame, batch: bool) -> list[tuple[dict, bool, str]]:
     """(original expectation config, success, observed) per expectation, in suite-file order."""
-    out = []
-    for config, result in _validate(entity, frame, batch):
-        if _raised(result):
-            observed = f"error: {result['exception_info'].get('exception_message')}"[:500]
-        else:
-            observed = _observed(result)
-        out.append((config, bool(result["success"]), observed))
-    return out
+    return [(config, bool(result["success"]), _observed_or_error(result))
+            for config, result in _validate(entity, frame, batch)]
 
 
 PER_FILE_KEYS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}  # scoped by file
+# GX lists every failing row in the run that tells files apart; past this many, a run per file costs less than the list
+MAX_LISTED_ROWS = 100_000
 
 
 def _keyless_duplicates(config: dict, result: dict, stacked) -> bool:
@@ -200,6 +203,8 @@ def _per_file_from_rows(entity: str, stacked, heights: list[int]) -> list[list[t
         for outcomes, count, height in zip(per_file, counts, heights):
             outcomes.append((config, bool(count == 0), f"{int(count)} of {height} rows unexpected"))
     return per_file
+
+
 def _outcome(config: dict, success: bool, observed: str) -> ExpectationOutcome:
     kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
     return ExpectationOutcome(_label(config), SEVERITY.get(str(config.get("severity", "critical")), "error"),
@@ -219,13 +224,15 @@ def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[Expect
     stacked = pl.concat([f.with_columns(pl.lit(i, dtype=pl.Int32).alias(BATCH_COLUMN))
                          for i, f in enumerate(frames)], how="vertical_relaxed")
     stacked = stacked.to_pandas()
-    results = _run(entity, stacked, batch=True)
-    if all(success for _, success, _ in results):
+    results = _validate(entity, stacked, batch=True)
+    if all(result["success"] for _, result in results):
         note = f" (validated together with {len(frames) - 1} other file(s) of this run)"
-        return [[_outcome(config, True, observed + note) for config, _, observed in results] for _ in frames]
+        return [[_outcome(config, True, _observed(result) + note) for config, result in results] for _ in frames]
     # Something failed: one more run over the stack that lists the failing rows tells each file its own outcome
-    # (production orders at ten times the sample: 2 runs instead of 97); else each file on its own.
-    per_file = _per_file_from_rows(entity, stacked, [f.height for f in frames])
+    # (materials at ten times the sample: 2 runs instead of 33); else each file on its own.
+    failing_rows = sum((result.get("result") or {}).get("unexpected_count") or 0 for _, result in results)
+    per_file = (_per_file_from_rows(entity, stacked, [f.height for f in frames]) if failing_rows <= MAX_LISTED_ROWS
+                else None)
     del stacked
     if per_file is None:
         return [validate_frame(entity, f) for f in frames]

@@ -87,3 +87,19 @@ def test_rows_without_a_key_send_each_file_to_its_own_run():
     assert [_full(o) for o in batched] == [_full(o) for o in alone]
     key = "expect_compound_columns_to_be_unique(plant_id+work_center_id+started_at)"
     assert next(o for o in batched[1] if o.expectation == key).success  # the two keyless rows are no duplicate
+
+
+def test_past_the_listed_rows_limit_each_file_runs_on_its_own(monkeypatch):
+    from ingest import gx
+
+    runs = []
+    validate = gx._validate
+    monkeypatch.setattr(gx, "_validate", lambda entity, frame, batch, *rest, **kw: runs.append(batch)
+                        or validate(entity, frame, batch, *rest, **kw))
+    monkeypatch.setattr(gx, "MAX_LISTED_ROWS", 0)  # one failing row is already too many to list
+    good = _states([("P1", "WC1", T0, T1, "RUN", None)])
+    backwards = _states([("P1", "WC2", T1, T0, "RUN", None)])
+    batched = gx.validate_frames("machine_states", [good, backwards])
+    assert runs == [True, False, False]  # the batch, then each file
+    runs.clear()
+    assert [_full(o) for o in batched] == [_full(gx.validate_frame("machine_states", f)) for f in (good, backwards)]
