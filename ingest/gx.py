@@ -217,8 +217,9 @@ def validate_frame(entity: str, frame: pl.DataFrame) -> list[ExpectationOutcome]
 
 
 def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[ExpectationOutcome]]:
-    """Outcomes per frame (one file each): one suite run over the stacked frames when that passes, else one run
-    per frame. Identical to validating each frame on its own (see the module docstring)."""
+    """Outcomes per frame (one file each): one suite run over the stacked frames when that passes; else one more run
+    listing the failing rows, split by file (one run per frame where that cannot be done). Identical to validating
+    each frame on its own, except that passed expectations say which batch they were validated in (module docstring)."""
     if len(frames) == 1:
         return [validate_frame(entity, frames[0])]
     stacked = pl.concat([f.with_columns(pl.lit(i, dtype=pl.Int32).alias(BATCH_COLUMN))

@@ -8,8 +8,8 @@ entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows
 Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
 size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
 files are written together at the end); the next ones are read and contract-checked on a reader thread; Great
-Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: per file again when anything in the batch
-fails) on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and
+Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: once more, split by file, when anything in
+the batch fails) on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and
 this thread writes the previous batch meanwhile. Reading, validating and writing thus overlap: at ten times the
 sample, loading machine_states went from 34 s to 26 s.
 """
@@ -301,7 +301,7 @@ def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcom
 
 def _validate(batch: list[_Parsed], run_expectations: bool, validate_frames: Callable | None = None
               ) -> list[list] | Exception:
-    """The suite's outcomes per file of the batch (one run over the batch, per file if anything fails), or the
+    """The suite's outcomes per file of the batch (one run over the batch, split by file if anything fails), or the
     exception that kept Great Expectations from running. Touches no database: it may run on a worker thread."""
     if not batch or not run_expectations:
         return [[] for _ in batch]
@@ -333,7 +333,7 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: 
 
 def _validate_and_finish(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str,
                          run_expectations: bool, validate_frames: Callable | None = None) -> list[LoadResult]:
-    """Run the entity's suite once over the batch (per file if anything fails), then finish each file."""
+    """Run the entity's suite once over the batch (split by file if anything fails), then finish each file."""
     return _finish_batch(con, batch, run_id, _validate(batch, run_expectations, validate_frames))
 
 
@@ -403,7 +403,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     several entities from one scan (the nightly scans once, not once per entity); scanned here if not given.
 
     The next files are read and contract-checked on a reader thread (Polars releases the GIL); Great Expectations
-    runs once per batch of about `batch_rows` rows (per file again if anything fails) on a validator thread while
+    runs once per batch of about `batch_rows` rows (split by file if anything fails) on a validator thread while
     this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
     given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for
     a bad file (status `failed`, message names the file and the fault)."""
