@@ -9,8 +9,8 @@ Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadInde
 size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
 files are written together at the end); the next ones are read and contract-checked on a reader thread; Great
 Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: once more, split by file, when anything in
-the batch fails) on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and
-this thread writes the previous batch meanwhile. Reading, validating and writing thus overlap: at ten times the
+the batch fails) on a validator thread (in a run, that thread hands the batch to the GX process:
+ingest/gx_process.py), and this thread writes the previous batch meanwhile. Reading, validating and writing thus overlap: at ten times the
 sample, loading machine_states went from 34 s to 26 s.
 """
 
