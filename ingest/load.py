@@ -10,8 +10,8 @@ size and modification time are those of their last hashing) and skip-checked in 
 files are written together at the end); the next ones are read and contract-checked on a reader thread; Great
 Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: once more, split by file, when anything in
 the batch fails) on a validator thread (in a run, that thread hands the batch to the GX process:
-ingest/gx_process.py), and this thread writes the previous batch meanwhile. Reading, validating and writing thus overlap: at ten times the
-sample, loading machine_states went from 34 s to 26 s.
+ingest/gx_process.py), and this thread writes the previous batch meanwhile. Reading, validating and writing thus
+overlap: at ten times the sample, loading machine_states went from 34 s to 26 s.
 """
 
 from __future__ import annotations
