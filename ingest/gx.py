@@ -175,6 +175,11 @@ def _keyless_duplicates(config: dict, result: dict, stacked) -> bool:
     return bool(rows.isna().all(axis=1).any())
 
 
+def _batch_note(files: int) -> str:
+    """What a file's outcome of a shared batch run adds to its observed value."""
+    return f" (validated together with {files - 1} other file(s) of this run)"
+
+
 def _per_file_from_rows(entity: str, stacked, heights: list[int]) -> list[list[tuple[dict, bool, str]]] | None:
     """Each file's (config, success, observed) from one run over the stacked files that lists the failing rows, or
     None when some failure cannot be told apart by file (then each file must be validated on its own).
@@ -185,7 +190,7 @@ def _per_file_from_rows(entity: str, stacked, heights: list[int]) -> list[list[t
     import numpy as np
 
     starts = np.cumsum([0, *heights[:-1]])
-    note = f" (validated together with {len(heights) - 1} other file(s) of this run)"
+    note = _batch_note(len(heights))
     per_file: list[list[tuple[dict, bool, str]]] = [[] for _ in heights]
     for config, result in _validate(entity, stacked, batch=True, result_format="COMPLETE"):
         if _raised(result):
@@ -227,7 +232,7 @@ def validate_frames(entity: str, frames: list[pl.DataFrame]) -> list[list[Expect
     stacked = stacked.to_pandas()
     results = _validate(entity, stacked, batch=True)
     if all(result["success"] for _, result in results):
-        note = f" (validated together with {len(frames) - 1} other file(s) of this run)"
+        note = _batch_note(len(frames))
         return [[_outcome(config, True, _observed(result) + note) for config, result in results] for _ in frames]
     # Something failed: one more run over the stack that lists the failing rows tells each file its own outcome
     # (materials at ten times the sample: 2 runs instead of 33); else each file on its own.

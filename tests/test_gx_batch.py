@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import polars as pl
+import pytest
 
 from ingest.gx import validate_frame, validate_frames
 
@@ -52,14 +53,22 @@ def _full(outcomes):
     return [(o.expectation, o.severity, o.success) + ((o.observed,) if not o.success else ()) for o in outcomes]
 
 
-def test_failures_in_several_files_get_their_own_counts_from_two_runs(monkeypatch):
+@pytest.fixture
+def gx_runs(monkeypatch) -> list[bool]:
+    """Real GX runs, each noted as it starts with whether it validates the stacked batch (True) or one file (False)."""
     from ingest import gx
 
     runs = []
     validate = gx._validate
-    # real GX runs, each noted with whether it validated the stacked batch (True) or one file (False)
     monkeypatch.setattr(gx, "_validate", lambda entity, frame, batch, *rest, **kw: runs.append(batch)
                         or validate(entity, frame, batch, *rest, **kw))
+    return runs
+
+
+def test_failures_in_several_files_get_their_own_counts_from_two_runs(gx_runs):
+    from ingest import gx
+
+    runs = gx_runs
     good = _states([("P1", "WC1", T0, T1, "RUN", None)])
     # one interval ending before it starts (warning) in each of two files; a duplicate key (critical) in the second
     backwards = _states([("P1", "WC2", T1, T0, "RUN", None), ("P1", "WC2", T0, T1, "RUN", None)])
@@ -89,13 +98,10 @@ def test_rows_without_a_key_send_each_file_to_its_own_run():
     assert next(o for o in batched[1] if o.expectation == key).success  # the two keyless rows are no duplicate
 
 
-def test_past_the_listed_rows_limit_each_file_runs_on_its_own(monkeypatch):
+def test_past_the_listed_rows_limit_each_file_runs_on_its_own(gx_runs, monkeypatch):
     from ingest import gx
 
-    runs = []
-    validate = gx._validate
-    monkeypatch.setattr(gx, "_validate", lambda entity, frame, batch, *rest, **kw: runs.append(batch)
-                        or validate(entity, frame, batch, *rest, **kw))
+    runs = gx_runs
     monkeypatch.setattr(gx, "MAX_LISTED_ROWS", 0)  # one failing row is already too many to list
     good = _states([("P1", "WC1", T0, T1, "RUN", None)])
     backwards = _states([("P1", "WC2", T1, T0, "RUN", None)])
