@@ -174,6 +174,44 @@ def test_not_null_constraints_are_enforced_by_the_warehouse(warehouse):
     assert ("intermediate", "int_pilot_status_as_of", "company") not in not_null
 
 
+def test_check_constraints_are_enforced_by_the_warehouse(warehouse, published_warehouse, tmp_path):
+    # The check constraints declared in the YAML (read as plain YAML, not through dbt) are CHECK constraints of the
+    # published warehouse's tables, and DuckDB refuses a row that breaks one. They replaced 21 accepted_values and
+    # share tests on table models (2026-11-27); the incremental tables keep their tests (their DDL dates from the
+    # first build).
+    import shutil
+
+    import duckdb
+    import yaml
+
+    from orchestration.transform.project import DBT_PROJECT_DIR
+
+    declared = set()
+    for schema in ("marts", "intermediate"):
+        for path in (DBT_PROJECT_DIR / "models" / schema).glob("*.yml"):
+            for model in yaml.safe_load(path.read_text()).get("models", []):
+                for column in model.get("columns", []):
+                    for constraint in column.get("constraints", []):
+                        if constraint["type"] == "check":
+                            declared.add((schema, model["name"], constraint["expression"]))
+    assert len(declared) == 21
+    assert ("marts", "pilot_to_scale", "tier in ('best in class', 'good', 'average', 'pilot purgatory')") in declared
+    in_catalog = {(schema, table, re.sub(r"[()\"]", "", text).lower()) for schema, table, text in warehouse.execute(
+        "select schema_name, table_name, constraint_text from duckdb_constraints() where constraint_type = 'CHECK'"
+    ).fetchall()}
+    assert {(s, t, "check" + re.sub(r"[()\"]", "", e).lower()) for s, t, e in declared} == in_catalog
+
+    scratch = tmp_path / "copy.duckdb"
+    shutil.copyfile(published_warehouse, scratch)
+    with duckdb.connect(str(scratch)) as con:
+        con.execute("update marts.pilot_to_scale set tier = 'good' where grain = 'company'")  # an accepted value
+        with pytest.raises(duckdb.ConstraintException, match="CHECK constraint failed"):
+            con.execute("update marts.pilot_to_scale set tier = 'excellent' where grain = 'company'")
+        with pytest.raises(duckdb.ConstraintException, match="CHECK constraint failed"):
+            con.execute("update marts.plant_mdq set mdq_score = 1.5")
+        con.execute("update marts.plant_mdq set mdq_score = null")  # null passes, as it did the share test
+
+
 def test_the_nights_dbt_log_is_plain_text_at_info_level(nightly):
     """dbt.log in a run's target folder: one readable line per event (node results, warnings), no JSON, no colour
     codes and no SQL statements (those are debug level). dagster-dbt reads dbt's JSON events on stdout."""
