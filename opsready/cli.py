@@ -99,6 +99,24 @@ def failure_headline(result) -> str:
     return f"nightly run {result.run_id} FAILED; the last published warehouse and report are unchanged."
 
 
+DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"  # in dagster-dbt's DagsterDbtCliRuntimeError message
+FAILURE_LINE_LIMIT = 2000
+
+
+def step_failure_lines(result) -> list[str]:
+    """`- step: cause` for each failed step of a Dagster run result, as the command line prints them. dagster-dbt's
+    error message starts with the whole dbt command line (thousands of characters: the gates' vars and the left-out
+    nodes) and only then the errors it parsed from dbt's log; those errors are the line, so the cause is not cut."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            message = event.step_failure_data.error.message.strip()
+            if DBT_ERRORS_MARKER in message:
+                message = "dbt failed: " + message.split(DBT_ERRORS_MARKER, 1)[1].strip()
+            lines.append(f"- {event.step_key}: {message[:FAILURE_LINE_LIMIT]}")
+    return lines
+
+
 def cmd_run(args) -> int:
     reprocess = None
     if args.reprocess_from or args.reprocess_to:
@@ -118,10 +136,9 @@ def cmd_run(args) -> int:
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
         return 0
-    failed = [e for e in result.all_events if e.is_step_failure]
     print(failure_headline(result), file=sys.stderr)
-    for event in failed:
-        print(f"- {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr)
+    for line in step_failure_lines(result):
+        print(line, file=sys.stderr)
     return 1
 
 

@@ -307,10 +307,11 @@ def cmd_backfill(args) -> int:
     print(f"evaluating readiness on {len(dates)} dates ({dates[0]} … {dates[-1]}) in one dbt run")
     result = run_backfill(dates)
     if not result.success:
+        from opsready.cli import step_failure_lines
+
         print(f"backfill run {result.run_id} FAILED; the published warehouse is unchanged.", file=sys.stderr)
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"- {event.step_key}: {event.step_failure_data.error.message.strip()[:2000]}", file=sys.stderr)
+        for line in step_failure_lines(result):
+            print(line, file=sys.stderr)
         return 1
     print(f"backfill run {result.run_id} published verdicts for {len(dates)} dates to {paths.published_warehouse()}; "
           "see marts.readiness_timeline")

@@ -183,3 +183,40 @@ def test_a_failed_run_says_whether_it_published_the_warehouse(fails):
     else:
         assert "FAILED after publishing the warehouse at" in headline
         assert headline.endswith("the last published report is unchanged.")
+
+
+def test_a_failed_dbt_step_is_summed_up_by_dbts_error_not_by_its_command_line(tmp_path, monkeypatch):
+    # A real dbt failure through dagster-dbt, with the nightly's vars (the readiness gates) on the command line: a mart
+    # built on an empty warehouse, whose upstream tables do not exist. dagster-dbt's message starts with the whole
+    # command line; the summary line must carry dbt's error instead.
+    import json
+
+    from opsready.cli import FAILURE_LINE_LIMIT, step_failure_lines
+    from opsready.gates import dbt_vars
+    from orchestration.transform.assets import dbt_resource
+    from orchestration.transform.project import dbt_project
+
+    monkeypatch.setenv("OPSREADY_WAREHOUSE", str(tmp_path / "empty.duckdb"))
+    gates_vars = json.dumps(dbt_vars())
+    assert len(gates_vars) > FAILURE_LINE_LIMIT  # the command line alone would fill a cut-off message
+    target = tmp_path / "target"
+
+    @dg.op
+    def build_a_mart():
+        dbt_resource().cli(["run", "--vars", gates_vars, "--select", "pilot_to_scale"],
+                           manifest=dbt_project().manifest_path, target_path=target).wait()
+
+    @dg.job
+    def one_dbt_step():
+        build_a_mart()
+
+    result = one_dbt_step.execute_in_process(raise_on_error=False)
+    assert not result.success
+    [line] = step_failure_lines(result)
+    # dbt's own account of the failure, read from the run_results.json it wrote
+    [failed] = [r for r in json.loads((target / "run_results.json").read_text())["results"] if r["status"] == "error"]
+    assert failed["unique_id"] == "model.opsready.pilot_to_scale"
+    first_line_of_cause = failed["message"].strip().splitlines()[-1].strip()
+    assert line.startswith("- build_a_mart: dbt failed: ")
+    assert "pilot_to_scale" in line and first_line_of_cause in line, line
+    assert "--vars" not in line and len(line) <= len("- build_a_mart: ") + FAILURE_LINE_LIMIT
