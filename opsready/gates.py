@@ -218,9 +218,11 @@ def read_verdict(db: Path, plant: str, as_of: str | None) -> dict[str, Any]:
                 before, after = con.execute(
                     "select max(as_of) filter (where as_of < ?), min(as_of) filter (where as_of > ?) "
                     "from audit.readiness_history where plant_id = ?", [day, day, plant]).fetchone()
+                nearest = [f"{side} {found_day}" for side, found_day in (("before", before), ("after", after))
+                           if found_day is not None]
                 raise GateConfigError(
-                    f"plant {plant} was not evaluated on {day} (nearest evaluated dates: before {before}, after "
-                    f"{after}); evaluate it with `opsready backfill --dates {day}`")
+                    f"plant {plant} was not evaluated on {day} (nearest evaluated dates: "
+                    f"{', '.join(nearest) or 'none'}); evaluate it with `opsready backfill --dates {day}`")
         rows = con.execute(
             "select company, gate, gate_from, gate_to, criterion, metric, value, comparator, threshold, window_days, "
             "passed, not_evaluated_reason, detail, current_wave, next_wave, ready, evaluated_at "

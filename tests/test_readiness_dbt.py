@@ -282,3 +282,7 @@ def test_gate_cli_exit_codes(built, tmp_path):
     assert unknown.returncode == 2 and "unknown plant 'NOPE'" in unknown.stderr
     missing = _gate(root, "--plant", "P1", "--as-of", "2024-06-30")
     assert missing.returncode == 2 and "not evaluated on 2024-06-30" in missing.stderr
+    # the evaluated dates are 2025-02-28 and D (test above): none before 2024-06-30, one either side of 2025-03-15
+    assert "(nearest evaluated dates: after 2025-02-28)" in missing.stderr, missing.stderr
+    between = _gate(root, "--plant", "P1", "--as-of", "2025-03-15")
+    assert f"(nearest evaluated dates: before 2025-02-28, after {D})" in between.stderr, between.stderr
