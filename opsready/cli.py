@@ -106,11 +106,15 @@ FAILURE_LINE_LIMIT = 2000
 def step_failure_lines(result) -> list[str]:
     """`- step: cause` for each failed step of a Dagster run result, as the command line prints them. dagster-dbt's
     error message starts with the whole dbt command line (thousands of characters: the gates' vars and the left-out
-    nodes) and only then the errors it parsed from dbt's log; those errors are the line, so the cause is not cut."""
+    nodes) and only then the errors it parsed from dbt's log; those errors are the line, so the cause is not cut.
+    A `dagster.Failure` raised on purpose by an asset is its description, without the class name."""
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
-            message = event.step_failure_data.error.message.strip()
+            error = event.step_failure_data.error
+            message = error.message.strip()
+            if error.cls_name == "Failure":
+                message = message.split("Failure: ", 1)[-1]
             if DBT_ERRORS_MARKER in message:
                 message = "dbt failed: " + message.split(DBT_ERRORS_MARKER, 1)[1].strip()
             lines.append(f"- {event.step_key}: {message[:FAILURE_LINE_LIMIT]}")
@@ -118,6 +122,14 @@ def step_failure_lines(result) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    if args.as_of:
+        from datetime import date
+
+        try:
+            date.fromisoformat(args.as_of)
+        except ValueError as exc:
+            print(f"opsready run: --as-of {args.as_of}: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
+            return 2
     reprocess = None
     if args.reprocess_from or args.reprocess_to:
         from datetime import date

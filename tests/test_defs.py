@@ -220,3 +220,19 @@ def test_a_failed_dbt_step_is_summed_up_by_dbts_error_not_by_its_command_line(tm
     assert line.startswith("- build_a_mart: dbt failed: ")
     assert "pilot_to_scale" in line and first_line_of_cause in line, line
     assert "--vars" not in line and len(line) <= len("- build_a_mart: ") + FAILURE_LINE_LIMIT
+
+
+def test_a_malformed_as_of_fails_the_dbt_step_before_dbt_runs(tmp_path, monkeypatch):
+    # as launched from Dagster's UI (the command line refuses it before any run): the step says what is wrong
+    from opsready.cli import step_failure_lines
+    from orchestration.transform.assets import dbt_resource, opsready_dbt_models
+
+    monkeypatch.setenv("OPSREADY_DATA", str(tmp_path))
+    for exported in ("OPSREADY_WAREHOUSE", "OPSREADY_DUCKDB_MEMORY_LIMIT"):  # the step exports both; undone after
+        monkeypatch.setenv(exported, os.environ.get(exported, ""))
+    result = dg.materialize([opsready_dbt_models], resources={"dbt": dbt_resource()}, raise_on_error=False,
+                            run_config={"ops": {"opsready_dbt_models": {"config": {"as_of": "2025-13-01"}}}})
+    assert not result.success
+    assert step_failure_lines(result) == [
+        "- opsready_dbt_models: as_of '2025-13-01': month must be in 1..12 (expected YYYY-MM-DD)"]
+    assert not list((tmp_path).rglob("*.duckdb"))  # dbt never opened a warehouse

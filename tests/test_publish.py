@@ -153,6 +153,25 @@ def test_kill_9_at_any_step_leaves_the_published_warehouse_intact_and_the_next_r
     assert runs.get("PUBLISHED", 0) >= 1
 
 
+def test_a_first_run_with_no_landing_files_says_so_before_dbt(tmp_path):
+    """An empty OPSREADY_DATA (a new folder, or a wrong path): the landing step fails with what to do, dbt does not
+    start, nothing is published; a malformed --as-of is refused before any run."""
+    done = subprocess.run([OPSREADY, "run", "--no-report"], env=env_for(tmp_path), timeout=600, capture_output=True,
+                          text=True)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert (f"- landing: nothing to build: no landing file has ever been loaded into the warehouse, and none under "
+            f"{tmp_path / 'landing'} could be loaded this run (0 found)") in done.stderr, out[-3000:]
+    assert "opsready_dbt_models - STEP_START" not in out
+    assert not (tmp_path / "warehouse" / "opsready.duckdb").exists()
+
+    bad_date = subprocess.run([OPSREADY, "run", "--as-of", "2025-13-01", "--no-report"], env=env_for(tmp_path),
+                              timeout=600, capture_output=True, text=True)
+    assert bad_date.returncode == 2
+    assert bad_date.stderr.startswith("opsready run: --as-of 2025-13-01: month must be in 1..12"), bad_date.stderr
+    assert "STEP_START" not in bad_date.stdout + bad_date.stderr
+
+
 def test_a_landing_file_that_cannot_be_loaded_fails_the_run_and_publishes_nothing(small_estate):
     """A truncated re-extract of MidState's material master: the landing step names the file and why, loads the
     other entities' files, fails; dbt and publish do not run, and the published warehouse is the one before."""

@@ -63,6 +63,14 @@ def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                 failures += [f"- {entity_name}: {r.file}: {r.message}" for r in failed]
                 continue
             yield dg.MaterializeResult(asset_key=key, metadata=_summarise(results))
+        loaded_ever = con.execute("select count(*) from audit.load_log where status in ('loaded', 'replaced')"
+                                  ).fetchone()[0]
+    if not loaded_ever and not failures:
+        # a first run on an empty or wrong OPSREADY_DATA: say so here, not through dbt's tests failing on no data
+        raise dg.Failure(description=f"nothing to build: no landing file has ever been loaded into the warehouse, and "
+                         f"none under {paths.landing_dir()} could be loaded this run ({len(found)} found). Landing "
+                         "files go in <OPSREADY_DATA>/landing/<source>/<YYYY-MM-DD>/<file> (ingest/README.md); "
+                         "`opsready generate` writes the sample estate there.")
     if failures:
         raise dg.Failure(description=f"{len(failures)} landing file(s) could not be loaded; nothing of them was "
                          "loaded:\n" + "\n".join(failures))
