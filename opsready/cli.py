@@ -51,6 +51,14 @@ def run_lock():
         yield
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
 def cmd_generate(args) -> int:
     from opsready.sample import generate
 
@@ -179,11 +187,15 @@ def cmd_sql(args) -> int:
 def cmd_report(args) -> int:
     from opsready import report
 
-    if not args.serve_only:
-        site = report.build_report(paths.published_warehouse(), paths.published_report())
-        print(f"report published at {site}")
-    if args.serve or args.serve_only:
-        report.serve(paths.published_report(), port=args.port)
+    try:
+        if not args.serve_only:
+            site = report.build_report(paths.published_warehouse(), paths.published_report())
+            print(f"report published at {site}")
+        if args.serve or args.serve_only:
+            report.serve(paths.published_report(), port=args.port)
+    except (FileNotFoundError, report.ReportBuildError) as exc:  # nothing published yet, or the build failed
+        print(f"opsready report: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -214,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="write the deterministic sample estate into $OPSREADY_DATA/landing")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=float, default=1.0, help="multiplies lines and events (default 1)")
+    p.add_argument("--scale", type=positive_float, default=1.0, help="multiplies lines and events (default 1)")
     p.add_argument("--out", help="data root to write (default $OPSREADY_DATA)")
     p.set_defaults(func=cmd_generate)
 

@@ -117,7 +117,7 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
     published_warehouse = Path(published_warehouse)
     feed_path = Path(feed_path)
     if not published_warehouse.exists():
-        raise FileNotFoundError(f"published warehouse not found: {published_warehouse}")
+        raise FileNotFoundError(f"published warehouse not found: {published_warehouse} (run `opsready run` first)")
     with duckdb.connect(str(published_warehouse), read_only=True) as src:
         columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for schema, table, column, data_type in src.execute(

@@ -236,3 +236,20 @@ def test_a_malformed_as_of_fails_the_dbt_step_before_dbt_runs(tmp_path, monkeypa
     assert step_failure_lines(result) == [
         "- opsready_dbt_models: as_of '2025-13-01': month must be in 1..12 (expected YYYY-MM-DD)"]
     assert not list((tmp_path).rglob("*.duckdb"))  # dbt never opened a warehouse
+
+
+def test_report_and_generate_refuse_with_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from opsready.cli import main
+
+    monkeypatch.setenv("OPSREADY_DATA", str(tmp_path))
+    assert main(["report", "--serve-only"]) == 1
+    assert capsys.readouterr().err == (f"opsready report: no built report at {tmp_path / 'reports' / 'site'}; "
+                                       "run `opsready report` first\n")
+    assert main(["report"]) == 1
+    assert capsys.readouterr().err == (f"opsready report: published warehouse not found: "
+                                       f"{tmp_path / 'warehouse' / 'opsready.duckdb'} (run `opsready run` first)\n")
+    with pytest.raises(SystemExit) as refused:
+        main(["generate", "--scale", "-1", "--out", str(tmp_path / "estate")])
+    assert refused.value.code == 2
+    assert "opsready generate: error: argument --scale: must be > 0, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "estate").exists()
