@@ -115,11 +115,14 @@ def step_failure_lines(result) -> list[str]:
     """`- step: cause` for each failed step of a Dagster run result, as the command line prints them. dagster-dbt's
     error message starts with the whole dbt command line (thousands of characters: the gates' vars and the left-out
     nodes) and only then the errors it parsed from dbt's log; those errors are the line, so the cause is not cut.
-    A `dagster.Failure` raised on purpose by an asset is its description, without the class name."""
+    A `dagster.Failure` raised on purpose by an asset is its description, without the class name; any other error
+    is the one the asset raised (class and message), not Dagster's wrapper around it."""
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
+            while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+                error = error.cause
             message = error.message.strip()
             if error.cls_name == "Failure":
                 message = message.split("Failure: ", 1)[-1]

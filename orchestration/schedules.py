@@ -22,14 +22,25 @@ warehouse_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-nightly_schedule = dg.ScheduleDefinition(
-    name="nightly_at_two",
-    job=nightly_job,
-    cron_schedule=os.environ.get("OPSREADY_NIGHTLY_CRON", "0 2 * * *"),
-    execution_timezone=os.environ.get("OPSREADY_TIMEZONE", "America/Chicago"),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="02:00 plant-local by default; OPSREADY_NIGHTLY_CRON and OPSREADY_TIMEZONE change it.",
-)
+
+
+def _nightly_schedule(cron: str, timezone: str) -> dg.ScheduleDefinition:
+    try:
+        return dg.ScheduleDefinition(
+            name="nightly_at_two",
+            job=nightly_job,
+            cron_schedule=cron,
+            execution_timezone=timezone,
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="02:00 plant-local by default; OPSREADY_NIGHTLY_CRON and OPSREADY_TIMEZONE change it.",
+        )
+    except dg.DagsterInvalidDefinitionError as exc:  # name the settings the bad value came from
+        raise dg.DagsterInvalidDefinitionError(
+            f"the nightly schedule: OPSREADY_NIGHTLY_CRON={cron!r}, OPSREADY_TIMEZONE={timezone!r}: {exc}") from exc
+
+
+nightly_schedule = _nightly_schedule(os.environ.get("OPSREADY_NIGHTLY_CRON", "0 2 * * *"),
+                                     os.environ.get("OPSREADY_TIMEZONE", "America/Chicago"))
 
 
 def landing_fingerprint() -> tuple[str, int]:

@@ -253,3 +253,31 @@ def test_report_and_generate_refuse_with_a_message_not_a_traceback(tmp_path, mon
     assert refused.value.code == 2
     assert "opsready generate: error: argument --scale: must be > 0, got -1" in capsys.readouterr().err
     assert not (tmp_path / "estate").exists()
+
+
+def test_an_unexpected_error_in_a_step_is_summed_up_by_itself_not_by_dagsters_wrapper():
+    from opsready.cli import step_failure_lines
+
+    @dg.op
+    def breaks():
+        raise KeyError("plant_id")
+
+    @dg.job
+    def one_step():
+        breaks()
+
+    result = one_step.execute_in_process(raise_on_error=False)
+    assert step_failure_lines(result) == ["- breaks: KeyError: 'plant_id'"]
+
+
+@pytest.mark.parametrize("setting, value, expected", [
+    ("OPSREADY_NIGHTLY_CRON", "every night", "OPSREADY_NIGHTLY_CRON='every night'"),
+    ("OPSREADY_TIMEZONE", "Mars/Base", "OPSREADY_TIMEZONE='Mars/Base'"),
+    ("OPSREADY_DUCKDB_MEMORY_LIMIT", "lots", "OPSREADY_DUCKDB_MEMORY_LIMIT='lots' is not a DuckDB memory limit"),
+])
+def test_a_bad_setting_is_refused_naming_it(setting, value, expected):
+    env = {**os.environ, setting: value}
+    done = subprocess.run([sys.executable, "-c", "import orchestration.definitions"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode != 0
+    assert expected in done.stderr.strip().splitlines()[-1], done.stderr[-2000:]
