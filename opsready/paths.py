@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -54,15 +55,21 @@ def duckdb_memory_limit() -> str:
     """DuckDB's memory limit for the run's writers (ingest and dbt): `OPSREADY_DUCKDB_MEMORY_LIMIT`, default 2GB.
     DuckDB spills to disk beyond it; its own default (80 % of RAM) would let one night take the whole machine.
     A value DuckDB does not take is refused here, naming the setting, not later in every step that connects."""
+    value = os.environ.get("OPSREADY_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+    _check_memory_limit(value)
+    return value
+
+
+@functools.cache
+def _check_memory_limit(value: str) -> None:
+    """Ask DuckDB's own parser (an in-memory database, ~0.1 s), once per value."""
     import duckdb
 
-    value = os.environ.get("OPSREADY_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
     try:
         duckdb.connect(config={"memory_limit": value}).close()
     except duckdb.Error as exc:
         raise ValueError(f"OPSREADY_DUCKDB_MEMORY_LIMIT={value!r} is not a DuckDB memory limit such as 2GB: {exc}"
                          ) from exc
-    return value
 
 
 def export_warehouse_env() -> Path:
