@@ -133,9 +133,9 @@ def step_failure_lines(result) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    if args.as_of:
-        from datetime import date
+    from datetime import date
 
+    if args.as_of:
         try:
             date.fromisoformat(args.as_of)
         except ValueError as exc:
@@ -143,8 +143,6 @@ def cmd_run(args) -> int:
             return 2
     reprocess = None
     if args.reprocess_from or args.reprocess_to:
-        from datetime import date
-
         try:
             first = date.fromisoformat(args.reprocess_from or args.reprocess_to)
             last = date.fromisoformat(args.reprocess_to or args.reprocess_from)

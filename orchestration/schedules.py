@@ -23,7 +23,6 @@ warehouse_job = dg.define_asset_job(
 )
 
 
-
 def _nightly_schedule(cron: str, timezone: str) -> dg.ScheduleDefinition:
     try:
         return dg.ScheduleDefinition(
