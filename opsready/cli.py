@@ -283,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+SIGPIPE_EXIT = 141  # what a shell reports for a process killed by SIGPIPE (128 + 13)
+
+
 def entry_point() -> None:
     """`opsready` and `python -m opsready.cli`: run the command, run the exit handlers (logging's flush among them),
     then leave without the interpreter's teardown. After a nightly the process holds millions of objects (Dagster's
@@ -290,7 +293,11 @@ def entry_point() -> None:
     then every warehouse, report and Dagster write is committed and closed (no DuckDB connection is left open)."""
     import atexit
 
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader stopped early (`opsready gate ... | head -3`): no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        code = SIGPIPE_EXIT
     atexit._run_exitfuncs()  # what a normal exit runs first
     for stream in (sys.stdout, sys.stderr):
         with suppress(BrokenPipeError):  # e.g. `opsready sql ... | head -1`

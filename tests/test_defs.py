@@ -281,3 +281,20 @@ def test_a_bad_setting_is_refused_naming_it(setting, value, expected):
                           text=True, timeout=300)
     assert done.returncode != 0
     assert expected in done.stderr.strip().splitlines()[-1], done.stderr[-2000:]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    # `opsready sql ... | head -1`: the pipe closes while the command still prints
+    import duckdb
+
+    (tmp_path / "warehouse").mkdir()
+    duckdb.connect(str(tmp_path / "warehouse" / "opsready.duckdb")).close()  # a published (empty) warehouse
+    opsready = Path(sys.executable).with_name("opsready")
+    env = {**os.environ, "OPSREADY_DATA": str(tmp_path)}
+    with subprocess.Popen([str(opsready), "sql", "select * from range(300000)", "--format", "csv"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout.readline() == "range\n"
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
