@@ -145,21 +145,25 @@ def test_each_landing_check_ran_once_with_the_outcome_the_audit_tables_give(nigh
     assert {entity for entity, check, passed in evaluations if check == checks[1] and not passed} == failing_entities
 
 
-def test_not_null_constraints_are_enforced_by_the_warehouse(warehouse):
-    # The not-null contract constraints declared in the YAML of the marts and intermediate models (read here as plain
-    # YAML, not through dbt) are NOT NULL columns in the published warehouse's catalog: DuckDB refuses a null there, so
-    # no dbt test is needed.
+def _declared_constraints(kind: str) -> list[tuple[str, str, str, dict]]:
+    """(schema, model, column, constraint) for every `kind` constraint declared in the YAML of the marts and
+    intermediate models, read as plain YAML (not through dbt)."""
     import yaml
 
     from orchestration.transform.project import DBT_PROJECT_DIR
 
-    declared = set()
-    for schema in ("marts", "intermediate"):
-        for path in (DBT_PROJECT_DIR / "models" / schema).glob("*.yml"):
-            for model in yaml.safe_load(path.read_text()).get("models", []):
-                for column in model.get("columns", []):
-                    if {"type": "not_null"} in column.get("constraints", []):
-                        declared.add((schema, model["name"], column["name"]))
+    return [(schema, model["name"], column["name"], constraint)
+            for schema in ("marts", "intermediate")
+            for path in (DBT_PROJECT_DIR / "models" / schema).glob("*.yml")
+            for model in yaml.safe_load(path.read_text()).get("models", [])
+            for column in model.get("columns", [])
+            for constraint in column.get("constraints", []) if constraint["type"] == kind]
+
+
+def test_not_null_constraints_are_enforced_by_the_warehouse(warehouse):
+    # The not-null contract constraints declared in the YAML of the marts and intermediate models are NOT NULL columns
+    # in the published warehouse's catalog: DuckDB refuses a null there, so no dbt test is needed.
+    declared = {(schema, model, column) for schema, model, column, _ in _declared_constraints("not_null")}
     not_null = set(warehouse.execute("select table_schema, table_name, column_name from information_schema.columns "
                                      "where table_schema in ('marts', 'intermediate') and is_nullable = 'NO'"
                                      ).fetchall())
@@ -175,25 +179,15 @@ def test_not_null_constraints_are_enforced_by_the_warehouse(warehouse):
 
 
 def test_check_constraints_are_enforced_by_the_warehouse(warehouse, published_warehouse, tmp_path):
-    # The check constraints declared in the YAML (read as plain YAML, not through dbt) are CHECK constraints of the
-    # published warehouse's tables, and DuckDB refuses a row that breaks one. They replaced 21 accepted_values and
-    # share tests on table models (2026-11-27); the incremental tables keep their tests (their DDL dates from the
-    # first build).
+    # The check constraints declared in the YAML are CHECK constraints of the published warehouse's tables, and DuckDB
+    # refuses a row that breaks one. They replaced 21 accepted_values and share tests on table models (2026-11-27);
+    # the incremental tables keep their tests (their DDL dates from the first build).
     import shutil
 
     import duckdb
-    import yaml
 
-    from orchestration.transform.project import DBT_PROJECT_DIR
-
-    declared = set()
-    for schema in ("marts", "intermediate"):
-        for path in (DBT_PROJECT_DIR / "models" / schema).glob("*.yml"):
-            for model in yaml.safe_load(path.read_text()).get("models", []):
-                for column in model.get("columns", []):
-                    for constraint in column.get("constraints", []):
-                        if constraint["type"] == "check":
-                            declared.add((schema, model["name"], constraint["expression"]))
+    declared = {(schema, model, constraint["expression"])
+                for schema, model, _, constraint in _declared_constraints("check")}
     assert len(declared) == 21
     assert ("marts", "pilot_to_scale", "tier in ('best in class', 'good', 'average', 'pilot purgatory')") in declared
     in_catalog = {(schema, table, re.sub(r"[()\"]", "", text).lower()) for schema, table, text in warehouse.execute(
