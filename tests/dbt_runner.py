@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import duckdb
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
@@ -27,3 +30,15 @@ def dbt_build(warehouse: Path, work: Path, select: list[str], exclude: list[str]
     if exclude:
         cmd += ["--exclude", *exclude]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def build_on_raw(work: Path, write_raw: Callable[[duckdb.DuckDBPyConnection], None],
+                 select: list[str]) -> duckdb.DuckDBPyConnection:
+    """A fresh warehouse under `work`, its raw tables written by `write_raw`, then `dbt build` of `select`; returns a
+    read-only connection to the built warehouse (the build must pass)."""
+    warehouse = work / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        write_raw(con)
+    result = dbt_build(warehouse, work, select)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return duckdb.connect(str(warehouse), read_only=True)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.warehouse import ensure_warehouse
-from tests.dbt_runner import dbt_build
+from tests.dbt_runner import build_on_raw
 
 REPO = Path(__file__).resolve().parent.parent
 MDQ_SELECTION = ["+plant_mdq", "+plant_entity_mdq", "+mdq_failing_records"]
@@ -63,14 +62,7 @@ def _write_raw(con) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    work = tmp_path_factory.mktemp("dbt_mdq")
-    warehouse = work / "wh.duckdb"
-    con = duckdb.connect(str(warehouse))
-    _write_raw(con)
-    con.close()
-    result = dbt_build(warehouse, work, MDQ_SELECTION)
-    assert result.returncode == 0, result.stdout[-6000:]
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = build_on_raw(tmp_path_factory.mktemp("dbt_mdq"), _write_raw, MDQ_SELECTION)
     yield con
     con.close()
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.warehouse import ensure_warehouse
-from tests.dbt_runner import dbt_build
+from tests.dbt_runner import build_on_raw
 
 REPO = Path(__file__).resolve().parent.parent
 OEE_SELECTION = ["+fct_oee_daily", "+oee_rollup", "+defect_escape_monthly", "int_machine_state_defects"]
@@ -66,14 +65,7 @@ def _write_raw(con) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    work = tmp_path_factory.mktemp("dbt_oee")
-    warehouse = work / "wh.duckdb"
-    con = duckdb.connect(str(warehouse))
-    _write_raw(con)
-    con.close()
-    result = dbt_build(warehouse, work, OEE_SELECTION)
-    assert result.returncode == 0, result.stdout[-6000:]
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = build_on_raw(tmp_path_factory.mktemp("dbt_oee"), _write_raw, OEE_SELECTION)
     yield con
     con.close()
 
