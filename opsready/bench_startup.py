@@ -1,6 +1,6 @@
 """What the stack itself costs before a night touches any data: the lower bound under every nightly (`make bench`).
 
-Three steps, each a fresh process as in a nightly, timed the same way as the nightlies (`bench.run_measured`), the
+Four probes, each a fresh process as a nightly is, timed the same way as the nightlies (`bench.run_measured`), the
 fastest of three runs kept (a lower bound: it favours the stack):
 
   dagster   a one-asset Dagster run in process, with dagster-dbt imported (what any dbt asset needs)
@@ -11,8 +11,9 @@ fastest of three runs kept (a lower bound: it favours the stack):
             process measures around the import of dbtRunner and the invocation, not the process's)
   gx        `import great_expectations` (the landing suites' library)
 
-An incremental night on any design with this stack runs dbt inside a Dagster run after the day's landing files are
-validated, so it takes at least dagster + dbt, and GX's import can only overlap the Dagster start on a second core.
+An incremental night with this stack runs dbt inside a Dagster run after the day's landing files are validated, so
+it takes at least dagster + dbt (dagster + dbt_in_process if dbt ran in the Dagster process), and GX's import can
+only overlap the Dagster start on a second core.
 Meeting the full target (<= 10x the floor) and the incremental share (<= 15 % of the full) together leaves an
 incremental night 1.5x the floor; `budget_line` compares the two.
 """
