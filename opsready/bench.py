@@ -13,10 +13,10 @@ time
                median of them is compared with the full run (on a shared machine one night alone can be an outlier).
   nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost (not a target; it shows
                how much of an incremental night does not depend on the new day).
-  start-up     once per run of the script, before the scales: a one-asset Dagster run, a one-model dbt run and the
-               import of Great Expectations, the fastest of three each (opsready/bench_startup.py): the stack's own
-               cost before any data, set against what the two speed targets together leave an incremental night
-               (1.5x the floor), printed under the table.
+  start-up     once per run of the script, before the scales: a one-asset Dagster run, a one-model dbt run (as a
+               subprocess, and in process), and the import of Great Expectations, the fastest of three each
+               (opsready/bench_startup.py): the stack's own cost before any data, set against what the two speed
+               targets together leave an incremental night (1.5x the floor), printed under the table.
 and print a table of seconds, ratio to the floor and peak RSS (sum over the process tree, polled from /proc every
 0.2 s), also written to OUT/bench.json and OUT/bench.md. Before each timed step the script flushes the file system
 (`os.sync()`): the step before it wrote gigabytes (the estate, the published warehouse), and a nightly runs a day
