@@ -135,12 +135,11 @@ def step_failure_lines(result) -> list[str]:
 def cmd_run(args) -> int:
     from datetime import date
 
-    if args.as_of:
-        try:
-            date.fromisoformat(args.as_of)
-        except ValueError as exc:
-            print(f"opsready run: --as-of {args.as_of}: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
-            return 2
+    from opsready.gates import date_problem
+
+    if args.as_of and (problem := date_problem(args.as_of)):
+        print(f"opsready run: --as-of {args.as_of}: {problem}", file=sys.stderr)
+        return 2
     reprocess = None
     if args.reprocess_from or args.reprocess_to:
         try:

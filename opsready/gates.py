@@ -143,6 +143,16 @@ def load_gates(path: Path | str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def date_problem(text: str) -> str | None:
+    """Why `text` is not a date YYYY-MM-DD (Python's reason), or None when it is one: the readiness date of a run,
+    refused alike by `opsready run --as-of` and by the dbt step of a run launched from Dagster's UI."""
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        return f"{exc} (expected YYYY-MM-DD)"
+    return None
+
+
 def parse_date(text: str, what: str = "date") -> date:
     try:
         return date.fromisoformat(text)

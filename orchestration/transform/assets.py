@@ -3,7 +3,6 @@
 
 import json
 import shutil
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -33,12 +32,10 @@ def opsready_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     whose raw tables did not change, see unchanged_staging.py). A failing error-severity test fails this step, so
     nothing downstream (publish, report) runs."""
     paths.export_warehouse_env()
-    if config.as_of:
-        try:
-            date.fromisoformat(config.as_of)
-        except ValueError as exc:
-            raise dg.Failure(description=f"as_of {config.as_of!r}: {exc} (expected YYYY-MM-DD)") from exc
-    from opsready.gates import dbt_vars  # the readiness gates of config/gates.yaml, validated (clear error on bad keys)
+    from opsready.gates import date_problem, dbt_vars  # dbt_vars: the gates of config/gates.yaml, validated
+
+    if config.as_of and (problem := date_problem(config.as_of)):
+        raise dg.Failure(description=f"as_of {config.as_of!r}: {problem}")
 
     dbt_run_vars = dbt_vars(dates=config.readiness_dates or None)
     if config.as_of:
