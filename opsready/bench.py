@@ -245,9 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     budgets: list[str] = []
     for scale in args.scales:
-        rows += bench_scale(scale, out, args.timeout, args.nights, startup)
-        floor_s = next(r["seconds"] for r in rows if r["scale"] == scale and r["step"] == "floor")
-        budgets.append(budget_line(scale, floor_s, startup))
+        scale_rows = bench_scale(scale, out, args.timeout, args.nights, startup)
+        rows += scale_rows
+        budgets.append(budget_line(scale, scale_rows[0]["seconds"], startup))  # the scale's first row is its floor
         (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
         (out / "bench.md").write_text(markdown(rows) + "\n\n" + "\n".join(budgets) + "\n")
     print(markdown(rows))

@@ -7,8 +7,9 @@ fastest of three runs kept (a lower bound: it favours the stack):
   dbt       `dbt run` of a one-model dbt-duckdb project (`select 1`), as dagster-dbt starts dbt: a subprocess
   dbt_in_process
             the same run through dbt's Python API (dbtRunner) in a process that has already imported dagster-dbt:
-            what running dbt inside the Dagster process instead would add to it (the seconds are the ones the
-            process measures around the import of dbtRunner and the invocation, not the process's)
+            what running dbt inside the Dagster process instead would add to it (the probe prints its own
+            measure, around the import of dbtRunner and the invocation, as `probe_seconds=`: that is its time,
+            and the process's is kept as process_seconds)
   gx        `import great_expectations` (the landing suites' library)
 
 An incremental night with this stack runs dbt inside a Dagster run after the day's landing files are validated, so
@@ -49,7 +50,7 @@ from dbt.cli.main import dbtRunner  # noqa: E402
 
 result = dbtRunner().invoke(["run", "--project-dir", sys.argv[1], "--profiles-dir", sys.argv[1], "--quiet"])
 assert result.success, result.exception
-print(f"seconds={time.perf_counter() - started:.3f}")
+print(f"probe_seconds={time.perf_counter() - started:.3f}")
 """
 
 DBT_PROJECT = """\
@@ -109,12 +110,11 @@ def time_startup(folder: Path, timeout_s: float = 300, repeats: int = 3) -> dict
         for attempt in range(repeats):
             log = folder / f"{step}-{attempt + 1}.log"
             run = run_measured(cmd, env, log, timeout_s)
-            if run["exit_code"] == 0 and step == "dbt_in_process":
-                run["process_seconds"] = run["seconds"]
-                run["seconds"] = float(log.read_text().split("seconds=")[-1].split()[0])
             if run["exit_code"] != 0:
                 best[step] = run
                 break
+            if "probe_seconds=" in (output := log.read_text()):  # a probe that times only part of its process
+                run.update(process_seconds=run["seconds"], seconds=float(output.split("probe_seconds=")[-1].split()[0]))
             if step not in best or run["seconds"] < best[step]["seconds"]:
                 best[step] = run
     return best
