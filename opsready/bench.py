@@ -57,10 +57,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -69,7 +68,11 @@ import duckdb
 import yaml
 
 from ingest.profiles import PROFILE_DIR
+from opsready.bench_measure import run_measured
 from opsready.bench_startup import budget_line, rows_for_scale, time_startup
+from opsready.paths import Settings
+from opsready.sample import generate
+from opsready.sample.extend import extend_one_day
 
 MES_ENTITIES = ("machine_states", "production_counts")
 
@@ -111,66 +114,9 @@ def time_floor(landing: Path) -> tuple[float, int]:
         return time.perf_counter() - started, int(rows)
 
 
-# ---------------------------------------------------------------- process-tree RSS
-def _tree_rss_bytes(root_pid: int) -> int:
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-            fields = stat[stat.rindex(")") + 2:].split()
-            pid, ppid, pages = int(entry), int(fields[1]), int(fields[21])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
-
-
-def run_measured(cmd: list[str], env: dict, log_path: Path, timeout_s: float) -> dict:
-    """Run cmd, return wall seconds, exit code and the peak RSS of its process tree."""
-    peak = 0
-    os.sync()  # the step before wrote gigabytes; start on a settled disk (module docstring)
-    with open(log_path, "w") as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        done = threading.Event()
-
-        def poll():
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _tree_rss_bytes(proc.pid))
-                done.wait(0.2)
-
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
-        try:
-            code = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
-        done.set()
-        poller.join()
-        seconds = time.perf_counter() - started
-    return dict(seconds=seconds, exit_code=code, peak_rss_mib=peak / 2**20)
-
-
 # ---------------------------------------------------------------- bench
 def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: int = 3,
                 startup: dict[str, dict] | None = None) -> list[dict]:
-    import shutil
-
-    from opsready.sample import generate
-    from opsready.sample.extend import extend_one_day
-
     root = out / f"scale-{scale:g}"
     if root.exists():
         shutil.rmtree(root)
@@ -227,8 +173,6 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from opsready import paths
-
     parser = argparse.ArgumentParser(description="time full and incremental nightlies against a DuckDB scan floor")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--out", type=Path, default=None, help="bench folder (default $OPSREADY_DATA/bench)")
@@ -237,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.nights < 1:
         parser.error("--nights must be at least 1")
-    out = (args.out or paths.data_root() / "bench").resolve()
+    out = (args.out or Settings.from_env().data_root / "bench").resolve()
     out.mkdir(parents=True, exist_ok=True)
     startup = time_startup(out / "startup")
     print("stack start-up (fastest of 3): " + ", ".join(f"{k} {v['seconds']:.1f} s" for k, v in startup.items()),

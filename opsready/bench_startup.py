@@ -1,6 +1,6 @@
 """What the stack itself costs before a night touches any data: the lower bound under every nightly (`make bench`).
 
-Four probes, each a fresh process as a nightly is, timed the same way as the nightlies (`bench.run_measured`), the
+Four probes, each a fresh process as a nightly is, timed the same way as the nightlies (`bench_measure.run_measured`), the
 fastest of three runs kept (a lower bound: it favours the stack):
 
   dagster   a one-asset Dagster run in process, with dagster-dbt imported (what any dbt asset needs)
@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+from opsready.bench_measure import run_measured
 
 DAGSTER_RUN = """\
 import dagster as dg
@@ -100,8 +102,6 @@ def write_probes(folder: Path) -> dict[str, list[str]]:
 
 def time_startup(folder: Path, timeout_s: float = 300, repeats: int = 3) -> dict[str, dict]:
     """The fastest of `repeats` runs of each probe: {step: run_measured's dict}; a failed run is kept as it is."""
-    from opsready.bench import run_measured
-
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DAGSTER_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
     env.pop("DAGSTER_HOME", None)  # the one-asset run uses an ephemeral instance, never the estate's
