@@ -44,23 +44,28 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     nightly_cron: str = DEFAULT_NIGHTLY_CRON
     timezone: str = DEFAULT_TIMEZONE
+    dbt_resource: str = "lean"  # or "stock": dagster-dbt's resource as it comes (orchestration/transform/dbt_cli.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Read `OPSREADY_DATA`, `OPSREADY_WAREHOUSE`, `DAGSTER_HOME`, `OPSREADY_DUCKDB_MEMORY_LIMIT`,
-        `OPSREADY_NIGHTLY_CRON` and `OPSREADY_TIMEZONE`. Raises SettingError naming a memory limit DuckDB refuses."""
+        `OPSREADY_NIGHTLY_CRON`, `OPSREADY_TIMEZONE` and `OPSREADY_DBT_RESOURCE`. Raises SettingError naming a memory limit DuckDB refuses."""
         root = Path(environ.get("OPSREADY_DATA") or "data").resolve()
         working = environ.get("OPSREADY_WAREHOUSE")
         home = environ.get("DAGSTER_HOME")
         limit = environ.get("OPSREADY_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
         check_memory_limit(limit)
+        dbt_resource = environ.get("OPSREADY_DBT_RESOURCE") or "lean"
+        if dbt_resource not in ("lean", "stock"):
+            raise SettingError(f"OPSREADY_DBT_RESOURCE={dbt_resource!r} is not one of lean, stock")
         default_working = root / "warehouse" / "build" / "opsready.duckdb"
         return cls(data_root=root,
                    working_warehouse=Path(working).resolve() if working else default_working,
                    dagster_home=Path(home).resolve() if home else root / "dagster",
                    duckdb_memory_limit=limit,
                    nightly_cron=environ.get("OPSREADY_NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON,
-                   timezone=environ.get("OPSREADY_TIMEZONE") or DEFAULT_TIMEZONE)
+                   timezone=environ.get("OPSREADY_TIMEZONE") or DEFAULT_TIMEZONE,
+                   dbt_resource=dbt_resource)
 
     @property
     def landing_dir(self) -> Path:

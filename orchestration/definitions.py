@@ -22,7 +22,8 @@ from orchestration.reporting.assets import readiness_report
 from orchestration.resources import (GreatExpectationsResource, NightOptions, SettingsResource,
                                      warehouse_resource)
 from orchestration.schedules import new_landing_files, nightly_job, nightly_schedule, warehouse_job
-from orchestration.transform.assets import build_dbt_assets, dbt_resource
+from orchestration.transform.assets import build_dbt_assets
+from orchestration.transform.dbt_cli import dbt_resource
 from orchestration.transform.project import dbt_project, prepare_manifest
 from orchestration.warehouse.assets import build_published_warehouse, working_copy
 
@@ -46,7 +47,7 @@ def build_definitions(settings: Settings, night: NightOptions | None = None) -> 
             schedules=[nightly_schedule(settings)],
             sensors=[new_landing_files],
             resources={"settings": SettingsResource.of(settings), "night": night or NightOptions(),
-                       "warehouse": warehouse_resource(settings), "dbt": dbt_resource(project),
+                       "warehouse": warehouse_resource(settings), "dbt": dbt_resource(project, settings.dbt_resource),
                        "great_expectations": GreatExpectationsResource()},
         ).map_resolved_asset_specs(func=lambda spec: spec.replace_attributes(freshness_policy=NIGHTLY_FRESHNESS))
 

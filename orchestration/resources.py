@@ -57,7 +57,7 @@ class NightOptions(dg.ConfigurableResource):
     @classmethod
     def _a_date_or_empty(cls, value: str) -> str:
         if value and (problem := _date_problem(value)):
-            raise ValueError(f"{value!r}: {problem}")
+            raise ValueError(problem)
         return value
 
     @field_validator("readiness_dates")

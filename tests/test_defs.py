@@ -8,17 +8,20 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import dagster_dbt as dg_dbt
 import pytest
 
 from ingest.entities import ENTITIES
 from opsready.cli import failure_headline, main
 from opsready.gates import dbt_vars
-from opsready.paths import Settings
+from opsready.paths import SettingError, Settings
 from orchestration.definitions import build_definitions
 from orchestration.resources import NightOptions, SettingsResource
 from orchestration.runtime import FAILURE_LINE_LIMIT, prepare_dagster_home, step_failure_lines
 from orchestration.schedules import new_landing_files
-from orchestration.transform.assets import build_dbt_assets, dbt_resource, prune_run_targets
+from orchestration.transform.assets import build_dbt_assets, prune_run_targets
+from orchestration.transform.dbt_cli import (LEAN_START_VERSION, LeanStartDbtCliResource, dbt_resource,
+                                             lean_start_applies)
 from orchestration.transform.project import dbt_project, prepare_manifest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -254,3 +257,20 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
         stderr = proc.stderr.read()
         assert proc.wait(timeout=120) == 141, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_the_lean_dbt_resource_applies_only_to_the_dagster_dbt_it_was_made_for():
+    """The private-method override runs only on the dagster-dbt release it was measured on, and knows the version
+    that the stock resource asks `dbt --version` for; any other release, or OPSREADY_DBT_RESOURCE=stock, gets the
+    stock resource."""
+    project = dbt_project()
+    assert lean_start_applies(LEAN_START_VERSION)
+    assert not lean_start_applies("0.29.28") and not lean_start_applies("0.30.0")
+    assert not lean_start_applies(LEAN_START_VERSION, wanted="stock")
+    assert type(dbt_resource(project, "stock")) is dg_dbt.DbtCliResource
+    lean = dbt_resource(project)
+    assert isinstance(lean, LeanStartDbtCliResource) is (dg_dbt.__version__ == LEAN_START_VERSION)
+    stock = dbt_resource(project, "stock")
+    assert lean._cli_version == stock._cli_version  # the stock one runs `dbt --version`
+    with pytest.raises(SettingError, match="OPSREADY_DBT_RESOURCE='fast' is not one of lean, stock"):
+        Settings.from_env({"OPSREADY_DBT_RESOURCE": "fast"})

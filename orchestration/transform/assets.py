@@ -9,22 +9,11 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from opsready import gates
 from orchestration.resources import NightOptions, SettingsResource
-from orchestration.transform.project import dbt_executable
 from orchestration.transform.translator import OpsreadyDbtTranslator
 
 INCREMENTAL_THREADS = 4  # dbt threads on nights that build on a published warehouse
 KEEP_RUN_TARGETS = 3  # dagster-dbt run folders kept under dbt_project/target
 DBT_STEP = "opsready_dbt_models"
-
-# dbt's file log (dbt.log in the run's target folder) at info: node results, warnings and errors. At debug (dbt's
-# default) it also writes every SQL statement, 8 MB a night, and its threads queue on the log file's lock: measured
-# on a built warehouse ten times the sample, 3 runs each way, 4-6 s less CPU and 2-7 s less wall time per build.
-# Failing SQL still reaches the Dagster log and run_results.json; compiled SQL stays under the run's target folder.
-# As text, not JSON: dagster-dbt reads dbt's JSON lines on stdout, and writing each event as JSON a second time for
-# the file cost dbt 0.4-0.9 s of interpreter time on a +1-day night at ten times the sample (py-spy --gil, 2 runs
-# each way). No colour codes in either log.
-DBT_GLOBAL_FLAGS = ["--log-level-file", "info", "--log-format-file", "text", "--no-use-colors", "--no-use-colors-file"]
-
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     """Every dbt model of the project as one multi-asset, from its prepared manifest (transform/project.py)."""
@@ -62,10 +51,3 @@ def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> None:
                   key=lambda p: p.stat().st_mtime, reverse=True)
     for old in runs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def dbt_resource(project: DbtProject) -> DbtCliResource:
-    """dagster-dbt's own resource; the venv's dbt (next to this interpreter), so `.venv/bin/opsready run` works
-    without an activated venv."""
-    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir),
-                          dbt_executable=dbt_executable(), global_config_flags=DBT_GLOBAL_FLAGS)
