@@ -49,7 +49,8 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Read `OPSREADY_DATA`, `OPSREADY_WAREHOUSE`, `DAGSTER_HOME`, `OPSREADY_DUCKDB_MEMORY_LIMIT`,
-        `OPSREADY_NIGHTLY_CRON`, `OPSREADY_TIMEZONE` and `OPSREADY_DBT_RESOURCE`. Raises SettingError naming a memory limit DuckDB refuses."""
+        `OPSREADY_NIGHTLY_CRON`, `OPSREADY_TIMEZONE` and `OPSREADY_DBT_RESOURCE`. Raises SettingError naming a
+        value it refuses (a memory limit DuckDB does not take, an unknown dbt resource)."""
         root = Path(environ.get("OPSREADY_DATA") or "data").resolve()
         working = environ.get("OPSREADY_WAREHOUSE")
         home = environ.get("DAGSTER_HOME")

@@ -39,7 +39,8 @@ def prepare_dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    # earlier opsready versions named an event-log storage of their own there; it no longer exists
+    if not config.exists() or "orchestration.event_log" in config.read_text():
         config.write_text(DAGSTER_YAML)
     return home
 

@@ -127,6 +127,18 @@ def test_the_instance_is_dagsters_own_with_telemetry_off(tmp_path):
         assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
 
 
+def test_a_dagster_home_from_an_earlier_opsready_gets_the_stock_storage(tmp_path):
+    # earlier versions wrote a dagster.yaml naming their own event-log storage module, which no longer exists
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nevent_log_storage:\n  module: "
+                                       "orchestration.event_log\n  class: PooledSqliteEventLogStorage\n")
+    prepare_dagster_home(Settings.from_env({"OPSREADY_DATA": str(tmp_path)}))
+    assert "event_log" not in (home / "dagster.yaml").read_text()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.event_log_storage.__class__.__module__.startswith("dagster.")
+
+
 @pytest.mark.parametrize("fails", ["warehouse__published", "report__readiness_site"])
 def test_a_failed_run_says_whether_it_published_the_warehouse(fails, tmp_path):
     def step(name):
