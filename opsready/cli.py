@@ -48,20 +48,23 @@ def failure_headline(result, settings: Settings) -> str:
     return f"nightly run {result.run_id} FAILED; the last published warehouse and report are unchanged."
 
 
+OPTION_OF_FIELD = {"as_of": "--as-of", "reprocess_from": "--reprocess-from", "reprocess_to": "--reprocess-to",
+                   "readiness_dates": "--dates"}
+
+
 def night_options(command: str, **values) -> NightOptions | None:
-    """The run's options, checked once by NightOptions itself; a refused value is printed as the option it came
+    """The run's options, checked once by NightOptions itself; a refused value is printed with the option it came
     from (`as_of` is `--as-of`) and None returned."""
     try:
         return NightOptions(**values)
     except pydantic.ValidationError as exc:
         for error in exc.errors():
             message = str(error["msg"]).removeprefix("Value error, ")
+            for field, option in OPTION_OF_FIELD.items():
+                message = message.replace(field, option)
             if error["loc"]:
-                message = f"{error['input']}: {message}"
-            for field in ("reprocess_from", "reprocess_to", *error["loc"]):  # the config's fields are the options
-                message = message.replace(field, "--" + str(field).replace("_", "-"))
-            where = " ".join(f"--{str(field).replace('_', '-')}" for field in error["loc"])
-            print(f"opsready {command}: {where + ' ' if where else ''}{message}", file=sys.stderr)
+                message = f"{OPTION_OF_FIELD.get(str(error['loc'][0]), error['loc'][0])} {error['input']}: {message}"
+            print(f"opsready {command}: {message}", file=sys.stderr)
         return None
 
 
