@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ingest import gx
 from ingest.contract import ContractResult, apply_contract
 from ingest.discover import LandingFile, discover
 from ingest.entities import ENTITIES
@@ -124,8 +125,7 @@ def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: 
     try:
         _write_log(con, result, run_id)
         if outcomes:
-            from ingest.gx import store_results
-            store_results(con, result.load_id, result.entity, outcomes)
+            gx.store_results(con, result.load_id, result.entity, outcomes)
         con.commit()
     except Exception:
         con.rollback()
@@ -277,11 +277,9 @@ def _parsed(con: duckdb.DuckDBPyConnection, pending: _Pending, run_id: str) -> L
 
 def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcomes: list) -> LoadResult:
     """Block on failed critical expectations, check the sum rule, write the file in one transaction."""
-    from ingest.gx import blocking_failures
-
     lf, result = parsed.lf, parsed.result
     result.expectations = outcomes
-    blocking = blocking_failures(outcomes)
+    blocking = gx.blocking_failures(outcomes)
     if blocking:
         result.message = (f"{lf.rel_path}: Great Expectations suite {lf.entity} failed (error severity): "
                           + "; ".join(f"{o.expectation} {o.details}" for o in blocking))
@@ -306,7 +304,7 @@ def _validate(batch: list[_Parsed], run_expectations: bool, validate_frames: Cal
     if not batch or not run_expectations:
         return [[] for _ in batch]
     if validate_frames is None:
-        from ingest.gx import validate_frames
+        validate_frames = gx.validate_frames
     gx_started = time.perf_counter()
     try:
         outcomes_per_file = validate_frames(batch[0].lf.entity, [p.checked.typed for p in batch])
@@ -383,8 +381,7 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
             con.unregister("_ingest_raw")
             con.unregister("_ingest_quarantine")
         if outcomes:
-            from ingest.gx import store_results
-            store_results(con, result.load_id, lf.entity, outcomes)
+            gx.store_results(con, result.load_id, lf.entity, outcomes)
         _write_log(con, result, run_id)
         con.commit()
     except Exception:

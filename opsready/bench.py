@@ -1,55 +1,23 @@
-"""`make bench`: how long the nightly takes against the cost of reading its input once.
+"""`make bench`: the nightly's cost against reading its input once, and the targets of issue 25 with met/missed.
 
-For each scale (default 1 and 10) in one run of this script: generate the sample estate into a fresh folder, then
+For each scale (default 1 and 10), in one run of this script: generate the sample estate into a fresh folder, then
 time
   floor        one DuckDB query that reads every landing file of the estate once (CSV via read_csv with the
                source profile's delimiter and encoding, Parquet via read_parquet; every column is hashed so nothing
                is skipped). The pilot register (one small xlsx per quarter) is not in the floor: DuckDB has no
                built-in xlsx reader, and it is a few hundred rows.
-  full         `opsready run --no-report` on the fresh estate (subprocess; every file ingested with contracts and
+  full         `opsready run --no-report` on the fresh estate (a subprocess: every file ingested with contracts and
                Great Expectations, every dbt model built and tested, published).
-  incremental  `opsready.sample.extend` adds the next day of MES data (one extract folder per MES source), then
-               `opsready run --no-report` again on the same data root; three nights in a row (`--nights`), and the
-               median of them is compared with the full run (on a shared machine one night alone can be an outlier).
-  nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost (not a target; it shows
-               how much of an incremental night does not depend on the new day).
-  start-up     once per run of the script, before the scales: a one-asset Dagster run, a one-model dbt run (as a
-               subprocess, and in process), and the import of Great Expectations, the fastest of three each
-               (opsready/bench_startup.py): the stack's own cost before any data, set against what the two speed
-               targets together leave an incremental night (1.5x the floor), printed under the table.
-and print a table of seconds, ratio to the floor and peak RSS (sum over the process tree, polled from /proc every
-0.2 s), also written to OUT/bench.json and OUT/bench.md. Before each timed step the script flushes the file system
-(`os.sync()`): the step before it wrote gigabytes (the estate, the published warehouse), and a nightly runs a day
-after the last one, not while its writes are still going to disk (measured on this machine: an incremental started
-right after the full took 59 s, the same run on a settled disk 42-45 s). Targets at scale 10 on 2 cores:
-full <= 10x the floor, incremental <= 15 % of the full, peak RSS <= 4 GiB.
-
-Incremental MES chain (what makes the +1-day nightly cheap)
------------------------------------------------------------
-* Partition = landing extract date. Ingest loads only files it has not loaded (same sha256 -> skipped); a new
-  sha256 for a source + extract date + entity already loaded is `replaced` (its raw rows deleted, new ones loaded).
-  The working copy starts from the published warehouse, so raw tables, load history and every incremental model
-  persist between nights.
-* `intermediate.int_mes_load_footprint` (incremental) records, per raw `_load_id` of machine_states and
-  production_counts, the (plant, work center, UTC day range +/- 1 day) it covers. A night inserts the footprint of
-  the loads new in raw and re-marks (is_live = false) loads whose rows left raw (a corrected re-extract), both
-  stamped with the dbt invocation id. Master data the chain reads is fingerprinted the same way (a plant's time zone,
-  a plant's reason catalogue): a change marks all days of that plant's work centers.
-* `int_machine_state_intervals_cleaned`, `int_machine_state_daily`, `int_oee_daily_components`,
-  `int_production_counts_daily` are incremental: a pre-hook deletes the rows of the ranges stamped with the current
-  invocation (merged per work center) and the model inserts them recomputed. The overlap logic carries the running
-  maximum of earlier interval ends in from before the range; the day split reads every interval overlapping the
-  range, so a late, corrected or midnight-crossing interval lands exactly as in a full rebuild.
-* The OEE marts are incremental too: `fct_oee_daily` recomputes the same (plant, work center, day) ranges,
-  `downtime_by_reason_monthly` the work centers' months holding an affected day, `oee_rollup` every row of a month
-  holding an affected day (company totals span plants). The master data they join (company, work-center line and
-  ideal cycle time, reason categories) is fingerprinted per plant (`oee_master`): a quarterly snapshot that changes
-  it recomputes all of that plant's history. `dbt build --full-refresh` rebuilds everything and gives the same rows
-  (tests/test_incremental.py, also after a master-data change).
-* Backfill / reprocess of extract dates: `opsready run --reprocess-from D1 --reprocess-to D2` makes the run forget
-  the MES footprint of those dates' loads in its working copy, so it recomputes exactly their plant-days
-  (orchestration/warehouse/reprocess.py); re-dropping corrected files into `landing/<source>/<date>/` needs
-  nothing: ingest replaces them and the chain follows.
+  incremental  `opsready.sample.extend` adds the next day of MES data, then `opsready run --no-report` again on the
+               same data root; three nights in a row (`--nights`), the same days at every scale, and their median.
+  nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost. At the largest scale
+               also with `OPSREADY_DBT_RESOURCE=stock`: what the lean dbt resource buys
+               (orchestration/transform/dbt_cli.py).
+  start-up     once per run, first: a one-asset Dagster run and a one-model dbt run (opsready/bench_startup.py).
+The table (seconds, ratio to the floor, peak RSS summed over the process tree, polled from /proc every 0.2 s) and
+each target's verdict (opsready/bench_targets.py) are printed and written to OUT/bench.json and OUT/bench.md.
+Before each timed step the file system is flushed (`os.sync()`): the step before wrote gigabytes, and a nightly runs
+a day after the last one, not while its writes are still going to disk.
 """
 
 from __future__ import annotations
@@ -57,21 +25,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
-import subprocess
 import sys
-import threading
 import time
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import yaml
 
 from ingest.profiles import PROFILE_DIR
-from opsready.bench_startup import budget_line, rows_for_scale, time_startup
-
-MES_ENTITIES = ("machine_states", "production_counts")
+from opsready.bench_measure import run_measured
+from opsready.bench_startup import rows_for_scale, time_startup
+from opsready.bench_targets import verdicts
+from opsready.paths import Settings
+from opsready.sample import generate
+from opsready.sample.extend import extend_one_day
 
 
 # ---------------------------------------------------------------- floor
@@ -111,147 +80,87 @@ def time_floor(landing: Path) -> tuple[float, int]:
         return time.perf_counter() - started, int(rows)
 
 
-# ---------------------------------------------------------------- process-tree RSS
-def _tree_rss_bytes(root_pid: int) -> int:
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-            fields = stat[stat.rindex(")") + 2:].split()
-            pid, ppid, pages = int(entry), int(fields[1]), int(fields[21])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
-
-
-def run_measured(cmd: list[str], env: dict, log_path: Path, timeout_s: float) -> dict:
-    """Run cmd, return wall seconds, exit code and the peak RSS of its process tree."""
-    peak = 0
-    os.sync()  # the step before wrote gigabytes; start on a settled disk (module docstring)
-    with open(log_path, "w") as log:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        done = threading.Event()
-
-        def poll():
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, _tree_rss_bytes(proc.pid))
-                done.wait(0.2)
-
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
-        try:
-            code = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
-        done.set()
-        poller.join()
-        seconds = time.perf_counter() - started
-    return dict(seconds=seconds, exit_code=code, peak_rss_mib=peak / 2**20)
-
-
 # ---------------------------------------------------------------- bench
 def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: int = 3,
-                startup: dict[str, dict] | None = None) -> list[dict]:
-    import shutil
-
-    from opsready.sample import generate
-    from opsready.sample.extend import extend_one_day
-
+                stock_dbt_night: bool = False) -> list[dict]:
     root = out / f"scale-{scale:g}"
     if root.exists():
         shutil.rmtree(root)
     started = time.perf_counter()
     manifest = generate(root, scale=scale)
-    gen_s = time.perf_counter() - started
-    print(f"scale {scale:g}: generated {len(manifest['files'])} files in {gen_s:.0f} s", flush=True)
+    print(f"scale {scale:g}: generated {len(manifest['files'])} files in {time.perf_counter() - started:.0f} s",
+          flush=True)
     floor_s, floor_rows = time_floor(root / "landing")
     print(f"scale {scale:g}: floor {floor_s:.2f} s ({floor_rows:,} rows)", flush=True)
     env = dict(os.environ, OPSREADY_DATA=str(root), DAGSTER_HOME=str(root / "dagster"))
     env.pop("OPSREADY_WAREHOUSE", None)
     opsready = [sys.executable, "-m", "opsready.cli", "run", "--no-report"]
-    rows = [dict(scale=scale, step="floor", seconds=floor_s, rows=floor_rows, exit_code=0, peak_rss_mib=None)]
-    full = run_measured(opsready, env, root / "full.log", timeout_s)
-    rows.append(dict(scale=scale, step="full", **full))
-    print(f"scale {scale:g}: full nightly {full['seconds']:.1f} s (exit {full['exit_code']})", flush=True)
+    rows = [dict(scale=scale, step="floor", kind="floor", seconds=floor_s, rows=floor_rows, exit_code=0,
+                 peak_rss_mib=None)]
+
+    def night(step: str, kind: str, log: str, **extra_env: str) -> dict:
+        run = run_measured(opsready, {**env, **extra_env}, root / log, timeout_s)
+        print(f"scale {scale:g}: {step} {run['seconds']:.1f} s (exit {run['exit_code']})", flush=True)
+        rows.append(dict(scale=scale, step=step, kind=kind, **run))
+        return run
+
+    night("full", "full", "full.log")
     nights = []
-    for night in range(1, incremental_nights + 1):
-        ext = extend_one_day(root)
-        incr = run_measured(opsready, env, root / f"incremental-{night}.log", timeout_s)
-        nights.append(incr)
-        rows.append(dict(scale=scale, step=f"incremental (+{ext['day']})", **incr))
-        print(f"scale {scale:g}: incremental nightly {night} {incr['seconds']:.1f} s (exit {incr['exit_code']})",
-              flush=True)
-    if len(nights) > 1:
-        # on a shared machine one night alone can be an outlier; the median of consecutive nights is the number the
-        # target is judged on
-        rows.append(dict(scale=scale, step=f"incremental, median of {len(nights)} nights",
-                         seconds=statistics.median(n["seconds"] for n in nights),
-                         exit_code=max(n["exit_code"] for n in nights),
-                         peak_rss_mib=max(n["peak_rss_mib"] for n in nights)))
-    # The same nightly once more with nothing new to load: what any night costs before its data (process start,
-    # working copy, every dbt model and test on the new state, publish). The incremental target is judged against the
-    # full run; this row shows how much of an incremental night is this fixed cost.
-    idle = run_measured(opsready, env, root / "nothing-new.log", timeout_s)
-    rows.append(dict(scale=scale, step="nothing new (a night's fixed cost)", **idle))
-    print(f"scale {scale:g}: nightly with nothing new {idle['seconds']:.1f} s (exit {idle['exit_code']})", flush=True)
-    rows += rows_for_scale(scale, startup or {})
+    for number in range(1, incremental_nights + 1):
+        day = extend_one_day(root)["day"]
+        nights.append(night(f"incremental (+{day})", "incremental", f"incremental-{number}.log"))
+    # on a shared machine one night alone can be an outlier: the median of consecutive nights is what is judged
+    rows.append(dict(scale=scale, step=f"incremental, median of {len(nights)} nights", kind="incremental median",
+                     seconds=statistics.median(n["seconds"] for n in nights),
+                     exit_code=max(n["exit_code"] for n in nights),
+                     peak_rss_mib=max(n["peak_rss_mib"] for n in nights)))
+    night("nothing new", "nothing new", "nothing-new.log")
+    if stock_dbt_night:
+        night("nothing new, stock dbt resource", "nothing new, stock dbt resource", "nothing-new-stock.log",
+              OPSREADY_DBT_RESOURCE="stock")
     for r in rows:
         r["ratio_to_floor"] = r["seconds"] / floor_s if floor_s else None
-        if r["step"].startswith(("incremental", "nothing new")):
-            r["share_of_full"] = r["seconds"] / full["seconds"] if full["seconds"] else None
     return rows
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| scale | step | seconds | × floor | % of full | peak RSS MiB | exit |", "|---|---|---|---|---|---|---|"]
+    lines = ["| scale | step | seconds | × floor | peak RSS MiB | exit |", "|---|---|---|---|---|---|"]
     for r in rows:
-        share = f"{100 * r['share_of_full']:.1f} %" if r.get("share_of_full") is not None else ""
+        ratio = f"{r['ratio_to_floor']:.1f}" if r.get("ratio_to_floor") is not None else ""
         rss = f"{r['peak_rss_mib']:.0f}" if r.get("peak_rss_mib") is not None else ""
-        lines.append(f"| {r['scale']:g} | {r['step']} | {r['seconds']:.1f} | {r['ratio_to_floor']:.1f} | {share} | "
-                     f"{rss} | {r['exit_code']} |")
+        lines.append(f"| {r['scale']:g} | {r['step']} | {r['seconds']:.1f} | {ratio} | {rss} | {r['exit_code']} |")
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from opsready import paths
+def report(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) -> str:
+    """The table and one line per target with its verdict."""
+    return markdown(rows) + "\n\n" + "\n".join("- " + v.line() for v in verdicts(rows, start_up, bench_seconds))
 
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="time full and incremental nightlies against a DuckDB scan floor")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--out", type=Path, default=None, help="bench folder (default $OPSREADY_DATA/bench)")
     parser.add_argument("--nights", type=int, default=3, help="incremental nightlies in a row, one new day each")
-    parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per nightly before it is killed")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per nightly before it is killed")
     args = parser.parse_args(argv)
     if args.nights < 1:
         parser.error("--nights must be at least 1")
-    out = (args.out or paths.data_root() / "bench").resolve()
+    started = time.perf_counter()
+    out = (args.out or Settings.from_env().data_root / "bench").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    startup = time_startup(out / "startup")
-    print("stack start-up (fastest of 3): " + ", ".join(f"{k} {v['seconds']:.1f} s" for k, v in startup.items()),
+    start_up = time_startup(out / "startup")
+    print("stack start-up (fastest of 3): " + ", ".join(f"{k} {v['seconds']:.1f} s" for k, v in start_up.items()),
           flush=True)
     rows: list[dict] = []
-    budgets: list[str] = []
-    for scale in args.scales:
-        scale_rows = bench_scale(scale, out, args.timeout, args.nights, startup)
-        rows += scale_rows
-        budgets.append(budget_line(scale, scale_rows[0]["seconds"], startup))  # the scale's first row is its floor
-        (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
-        (out / "bench.md").write_text(markdown(rows) + "\n\n" + "\n".join(budgets) + "\n")
-    print(markdown(rows))
-    print("\n".join(budgets))
+    largest = max(args.scales)
+    for scale in sorted(args.scales):
+        rows += bench_scale(scale, out, args.timeout, args.nights, stock_dbt_night=scale == largest)
+    rows += rows_for_scale(largest, start_up)
+    text = report(rows, start_up, time.perf_counter() - started)
+    (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (out / "bench.md").write_text(text + "\n")
+    print(text)
     print(f"written to {out / 'bench.json'} and {out / 'bench.md'}")
     return 0 if all(r["exit_code"] == 0 for r in rows) else 1
 

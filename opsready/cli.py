@@ -3,52 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
+import atexit
 import os
 import sys
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
-from opsready import paths
+import duckdb
+import pydantic
+
+from opsready import gate_commands, report
+from opsready.paths import SettingError, Settings
+from opsready.sample import generate
+from orchestration.resources import NightOptions
+from orchestration.runtime import RunLocked, published_by, quiet_telemetry, run_job, start_process, step_failure_lines
 
 EXAMPLE_QUERY = "select company, pilot_to_scale_rate, tier from marts.pilot_to_scale where grain='company'"
-
-
-def quiet_telemetry() -> None:
-    """Telemetry of dbt, Dagster and Evidence stays off, whoever starts us."""
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-
-def dagster_home() -> Path:
-    """`$DAGSTER_HOME`, default `$OPSREADY_DATA/dagster`, with a dagster.yaml that turns telemetry off."""
-    home = Path(os.environ.get("DAGSTER_HOME") or paths.data_root() / "dagster")
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(
-            "telemetry:\n  enabled: false\n"
-            "run_queue:\n  max_concurrent_runs: 1\n"  # one writer to the warehouse at a time
-            # Dagster's sqlite event log with its connections kept open (orchestration/event_log.py)
-            "event_log_storage:\n  module: orchestration.event_log\n  class: PooledSqliteEventLogStorage\n"
-        )
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
-
-
-@contextmanager
-def run_lock():
-    """One nightly at a time per data root; a second one fails at once with a clear message."""
-    lock_path = paths.warehouse_dir() / "run.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SystemExit(f"opsready: another run holds {lock_path}; wait for it to finish") from None
-        yield
 
 
 def positive_float(text: str) -> float:
@@ -60,9 +30,7 @@ def positive_float(text: str) -> float:
 
 
 def cmd_generate(args) -> int:
-    from opsready.sample import generate
-
-    out = Path(args.out) if args.out else paths.data_root()
+    out = Path(args.out) if args.out else Settings.from_env().data_root
     manifest = generate(out, seed=args.seed, scale=args.scale)
     files = manifest.get("files", [])
     print(f"sample estate written to {out / 'landing'}: {len(files)} files, "
@@ -71,101 +39,58 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess: tuple[str, str] | None = None):
-    """Execute the nightly job once, in this process, against `OPSREADY_DATA`. Returns the Dagster result.
-
-    `reprocess` = (first, last) MES extract date (YYYY-MM-DD) whose plant-days the run recomputes."""
-    quiet_telemetry()
-    dagster_home()
-    paths.export_warehouse_env()
-    from ingest import gx_process
-
-    gx_process.start()  # GX's import on the second core while Dagster loads and creates the run (ingest/gx_process.py)
-    import dagster as dg
-
-    from orchestration.definitions import defs
-
-    ops = {}
-    if as_of:
-        ops["opsready_dbt_models"] = {"config": {"as_of": as_of}}
-    if reprocess:
-        ops["warehouse__working_copy"] = {"config": {"reprocess_from": reprocess[0], "reprocess_to": reprocess[1]}}
-    run_config = {"ops": ops} if ops else {}
-    job = defs.resolve_job_def("nightly" if include_report else "warehouse_only")
-    with run_lock():
-        return job.execute_in_process(instance=dg.DagsterInstance.get(), run_config=run_config,
-                                      raise_on_error=False)
-
-
-def failure_headline(result) -> str:
+def failure_headline(result, settings: Settings) -> str:
     """What a failed nightly left published: nothing new, or (a failure after the publish step, e.g. the report
     build) the new warehouse beside the last published report."""
-    published = any(e.is_step_success and e.step_key == "warehouse__published" for e in result.all_events)
-    if published:
-        return (f"nightly run {result.run_id} FAILED after publishing the warehouse at {paths.published_warehouse()}; "
+    if published_by(result):
+        return (f"nightly run {result.run_id} FAILED after publishing the warehouse at {settings.published_warehouse}; "
                 "the last published report is unchanged.")
     return f"nightly run {result.run_id} FAILED; the last published warehouse and report are unchanged."
 
 
-DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"  # in dagster-dbt's DagsterDbtCliRuntimeError message
-FAILURE_LINE_LIMIT = 2000
+OPTION_OF_FIELD = {"as_of": "--as-of", "reprocess_from": "--reprocess-from", "reprocess_to": "--reprocess-to",
+                   "readiness_dates": "--dates"}
 
 
-def step_failure_lines(result) -> list[str]:
-    """`- step: cause` for each failed step of a Dagster run result, as the command line prints them. dagster-dbt's
-    error message starts with the whole dbt command line (thousands of characters: the gates' vars and the left-out
-    nodes) and only then the errors it parsed from dbt's log; those errors are the line, so the cause is not cut.
-    A `dagster.Failure` raised on purpose by an asset is its description, without the class name; any other error
-    is the one the asset raised (class and message), not Dagster's wrapper around it."""
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
-                error = error.cause
-            message = error.message.strip()
-            if error.cls_name == "Failure":
-                message = message.split("Failure: ", 1)[-1]
-            if DBT_ERRORS_MARKER in message:
-                message = "dbt failed: " + message.split(DBT_ERRORS_MARKER, 1)[1].strip()
-            lines.append(f"- {event.step_key}: {message[:FAILURE_LINE_LIMIT]}")
-    return lines
+def night_options(command: str, **values) -> NightOptions | None:
+    """The run's options, checked once by NightOptions itself; a refused value is printed with the option it came
+    from (`as_of` is `--as-of`) and None returned."""
+    try:
+        return NightOptions(**values)
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            for field, option in OPTION_OF_FIELD.items():
+                message = message.replace(field, option)
+            if error["loc"]:
+                message = f"{OPTION_OF_FIELD.get(str(error['loc'][0]), error['loc'][0])} {error['input']}: {message}"
+            print(f"opsready {command}: {message}", file=sys.stderr)
+        return None
 
 
 def cmd_run(args) -> int:
-    from datetime import date
-
-    from opsready.gates import date_problem
-
-    if args.as_of and (problem := date_problem(args.as_of)):
-        print(f"opsready run: --as-of {args.as_of}: {problem}", file=sys.stderr)
+    night = night_options("run", as_of=args.as_of or "",
+                          reprocess_from=args.reprocess_from or args.reprocess_to or "",
+                          reprocess_to=args.reprocess_to or args.reprocess_from or "")
+    if night is None:
         return 2
-    reprocess = None
-    if args.reprocess_from or args.reprocess_to:
-        try:
-            first = date.fromisoformat(args.reprocess_from or args.reprocess_to)
-            last = date.fromisoformat(args.reprocess_to or args.reprocess_from)
-        except ValueError as exc:
-            print(f"opsready run: --reprocess-from/--reprocess-to: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
-            return 2
-        if first > last:
-            print(f"opsready run: --reprocess-from {first} is after --reprocess-to {last}", file=sys.stderr)
-            return 2
-        reprocess = (first.isoformat(), last.isoformat())
-    result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess)
+    settings = Settings.from_env()
+    try:
+        result = run_job(settings, "warehouse_only" if args.no_report else "nightly", night)
+    except RunLocked as exc:
+        print(f"opsready run: {exc}", file=sys.stderr)
+        return 1
     if result.success:
-        print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
+        print(f"nightly run {result.run_id} succeeded; warehouse published at {settings.published_warehouse}")
         return 0
-    print(failure_headline(result), file=sys.stderr)
+    print(failure_headline(result, settings), file=sys.stderr)
     for line in step_failure_lines(result):
         print(line, file=sys.stderr)
     return 1
 
 
 def cmd_sql(args) -> int:
-    import duckdb
-
-    db = paths.published_warehouse()
+    db = Settings.from_env().published_warehouse
     if not db.exists():
         print(f"opsready: no published warehouse at {db}; run `make run` (or `opsready run`) first", file=sys.stderr)
         return 2
@@ -185,14 +110,13 @@ def cmd_sql(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from opsready import report
-
+    settings = Settings.from_env()
     try:
         if not args.serve_only:
-            site = report.build_report(paths.published_warehouse(), paths.published_report())
+            site = report.build_report(settings.published_warehouse, settings.published_report)
             print(f"report published at {site}")
         if args.serve or args.serve_only:
-            report.serve(paths.published_report(), port=args.port)
+            report.serve(settings.published_report, port=args.port)
     except (FileNotFoundError, report.ReportBuildError) as exc:  # nothing published yet, or the build failed
         print(f"opsready report: {exc}", file=sys.stderr)
         return 1
@@ -200,20 +124,16 @@ def cmd_report(args) -> int:
 
 
 def cmd_where(args) -> int:
-    print(f"warehouse : {paths.published_warehouse()}")
-    print(f"report    : {paths.published_report() / 'index.html'}  (view: opsready report --serve-only)")
-    print(f"landing   : {paths.landing_dir()}")
+    settings = Settings.from_env()
+    print(f"warehouse : {settings.published_warehouse}")
+    print(f"report    : {settings.published_report / 'index.html'}  (view: opsready report --serve-only)")
+    print(f"landing   : {settings.landing_dir}")
     print(f'try       : opsready sql "{EXAMPLE_QUERY}"')
     return 0
 
 
 def cmd_ui(args) -> int:
-    quiet_telemetry()
-    dagster_home()
-    paths.export_warehouse_env()
-    from orchestration.transform.project import ensure_manifest
-
-    ensure_manifest()
+    start_process(Settings.from_env())  # `dagster dev` loads orchestration.definitions with these settings
     dagster = Path(sys.executable).with_name("dagster")
     os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1",
                             "-p", str(args.port)])
@@ -258,28 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=cmd_ui)
 
-    for register in _extra_commands():
-        register(sub)
+    gate_commands.register_cli(sub)
     return parser
-
-
-def _extra_commands():
-    """Commands that live beside their domain (gate, backfill) register themselves here when present."""
-    found = []
-    try:
-        from opsready.gates import register_cli
-
-        found.append(register_cli)
-    except ModuleNotFoundError as exc:
-        if exc.name != "opsready.gates":
-            raise
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     quiet_telemetry()
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingError as exc:  # a bad OPSREADY_* setting: named, no traceback
+        print(f"opsready {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 SIGPIPE_EXIT = 141  # what a shell reports for a process killed by SIGPIPE (128 + 13)
@@ -290,8 +200,6 @@ def entry_point() -> None:
     then leave without the interpreter's teardown. After a nightly the process holds millions of objects (Dagster's
     definitions, the dbt manifest, the run's events) whose one-by-one release took 1.5-2 s of every run, measured; by
     then every warehouse, report and Dagster write is committed and closed (no DuckDB connection is left open)."""
-    import atexit
-
     try:
         code = main()
     except BrokenPipeError:  # the reader stopped early (`opsready gate ... | head -3`): no traceback

@@ -1,5 +1,5 @@
-"""Readiness gates: the one YAML file of gates (`config/gates.yaml`), its validation, the dbt vars it becomes,
-and the `opsready gate` / `opsready backfill` commands.
+"""Readiness gates: the one YAML file of gates (`config/gates.yaml`), its validation and the dbt vars it becomes.
+The `opsready gate` / `opsready backfill` commands are in opsready/gate_commands.py.
 
 How config reaches dbt: `dbt_vars()` loads and validates the YAML and returns `{"readiness_gates": [...]}` (one
 flat list of criteria) plus, for a backfill, `{"readiness_dates": [...]}`. The Dagster dbt asset passes them with
@@ -143,16 +143,6 @@ def load_gates(path: Path | str | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def date_problem(text: str) -> str | None:
-    """Why `text` is not a date YYYY-MM-DD (Python's reason), or None when it is one: the readiness date of a run,
-    refused alike by `opsready run --as-of` and by the dbt step of a run launched from Dagster's UI."""
-    try:
-        date.fromisoformat(text)
-    except ValueError as exc:
-        return f"{exc} (expected YYYY-MM-DD)"
-    return None
-
-
 def parse_date(text: str, what: str = "date") -> date:
     try:
         return date.fromisoformat(text)
@@ -191,161 +181,6 @@ def dbt_vars(dates: list[str] | None = None, path: Path | str | None = None) -> 
     if dates:
         out["readiness_dates"] = [parse_date(d, "readiness date").isoformat() for d in dates]
     return out
-
-
-# ---------------------------------------------------------------------------------------------------- CLI commands
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-
-
-def read_verdict(db: Path, plant: str, as_of: str | None) -> dict[str, Any]:
-    """The plant's verdict on `as_of` (default: the latest date the plant was evaluated), read-only from the
-    published warehouse's audit.readiness_history. Raises GateConfigError with a clear message when it can't."""
-    import duckdb
-
-    if not db.exists():
-        raise GateConfigError(f"no published warehouse at {db}; run `opsready run` first")
-    with duckdb.connect(str(db), read_only=True) as con:
-        has = con.execute("select count(*) from information_schema.tables "
-                          "where table_schema = 'audit' and table_name = 'readiness_history'").fetchone()[0]
-        if not has:
-            raise GateConfigError(f"{db} has no audit.readiness_history; run `opsready run` first")
-        known = [r[0] for r in con.execute(
-            "select distinct plant_id from audit.readiness_history order by 1").fetchall()]
-        if plant not in known:
-            raise GateConfigError(f"unknown plant {plant!r}; plants evaluated: {', '.join(known) or 'none'}")
-        if as_of is None:
-            day = con.execute("select max(as_of) from audit.readiness_history where plant_id = ?", [plant]).fetchone()[0]
-        else:
-            day = parse_date(as_of, "--as-of")
-            found = con.execute("select count(*) from audit.readiness_history where plant_id = ? and as_of = ?",
-                                [plant, day]).fetchone()[0]
-            if not found:
-                before, after = con.execute(
-                    "select max(as_of) filter (where as_of < ?), min(as_of) filter (where as_of > ?) "
-                    "from audit.readiness_history where plant_id = ?", [day, day, plant]).fetchone()
-                nearest = [f"{side} {found_day}" for side, found_day in (("before", before), ("after", after))
-                           if found_day is not None]
-                raise GateConfigError(
-                    f"plant {plant} was not evaluated on {day} (nearest evaluated dates: "
-                    f"{', '.join(nearest) or 'none'}); evaluate it with `opsready backfill --dates {day}`")
-        rows = con.execute(
-            "select company, gate, gate_from, gate_to, criterion, metric, value, comparator, threshold, window_days, "
-            "passed, not_evaluated_reason, detail, current_wave, next_wave, ready, evaluated_at "
-            "from audit.readiness_history where plant_id = ? and as_of = ? order by gate_from, criterion_order",
-            [plant, day]).fetchall()
-    first = rows[0]
-    return {
-        "plant_id": plant, "company": first[0], "as_of": str(day), "current_wave": first[13],
-        "next_wave": first[14], "ready": bool(first[15]), "evaluated_at": str(first[16]),
-        "criteria": [
-            {"gate": r[1], "gate_from": r[2], "gate_to": r[3], "criterion": r[4], "metric": r[5], "value": r[6],
-             "comparator": r[7], "threshold": r[8], "window_days": r[9], "passed": bool(r[10]),
-             "not_evaluated_reason": r[11], "detail": r[12]}
-            for r in rows
-        ],
-    }
-
-
-def cmd_gate(args) -> int:
-    """Exit 0 ready, 1 not ready, 2 error. Ready = nothing blocks the plant (every gate passed in order), or with
-    --wave N: the plant is cleared for wave N (it passes every gate up to N)."""
-    try:
-        verdict = read_verdict(paths.published_warehouse(), args.plant, args.as_of)
-    except GateConfigError as exc:
-        print(f"opsready gate: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # a broken warehouse file, a DuckDB error: an error, never a verdict
-        print(f"opsready gate: cannot read the published warehouse: {exc}", file=sys.stderr)
-        return 2
-    wave = args.wave or (verdict["next_wave"] or 4)
-    ready = verdict["current_wave"] >= wave
-    verdict.update(asked_wave=wave, ready_for_asked_wave=ready)
-    if args.json:
-        print(json.dumps(verdict, indent=2, default=str))
-        return 0 if ready else 1
-    print(f"plant {verdict['plant_id']} ({verdict['company']}) as of {verdict['as_of']}: wave {verdict['current_wave']}"
-          + (f", next wave {verdict['next_wave']}" if verdict["next_wave"] else " (all gates passed)"))
-    for c in verdict["criteria"]:
-        mark = "PASS" if c["passed"] else "FAIL"
-        value = _fmt(c["value"]) if c["value"] is not None else f"not evaluated ({c['not_evaluated_reason']})"
-        print(f"  [{mark}] gate {c['gate']} {c['criterion']}: {value} vs {c['comparator']} {_fmt(c['threshold'])}"
-              f" ({c['window_days']} d; {c['detail'] or ''})")
-    if ready:
-        print(f"READY: cleared for wave {wave}" if wave <= verdict["current_wave"] else "READY")
-    else:
-        blocking = [c for c in verdict["criteria"] if c["gate_from"] == verdict["current_wave"] and not c["passed"]]
-        print(f"NOT READY for wave {wave}: blocked at gate {verdict['current_wave']}->{verdict['current_wave'] + 1} by "
-              + ", ".join(c["criterion"] for c in blocking))
-    return 0 if ready else 1
-
-
-def run_backfill(dates: list[str]):
-    """Evaluate the gates on `dates` through the nightly's own path: the warehouse_only job (working copy → ingest →
-    dbt build with var readiness_dates → integrity checks → atomic publish). Returns the Dagster result."""
-    from opsready.cli import dagster_home, quiet_telemetry, run_lock
-
-    quiet_telemetry()
-    dagster_home()
-    paths.export_warehouse_env()
-    dbt_vars(dates)  # validate the gates file and the dates before starting a run
-    import dagster as dg
-
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("warehouse_only")
-    run_config = {"ops": {"opsready_dbt_models": {"config": {"readiness_dates": dates}}}}
-    with run_lock():
-        return job.execute_in_process(instance=dg.DagsterInstance.get(), run_config=run_config, raise_on_error=False)
-
-
-def cmd_backfill(args) -> int:
-    try:
-        if args.dates:
-            dates = [parse_date(d.strip(), "--dates").isoformat() for d in args.dates.split(",") if d.strip()]
-        else:
-            dates = evaluation_dates(args.start, args.end, args.every)
-        load_gates()
-    except GateConfigError as exc:
-        print(f"opsready backfill: {exc}", file=sys.stderr)
-        return 2
-    if not dates:
-        print("opsready backfill: no dates in that range", file=sys.stderr)
-        return 2
-    print(f"evaluating readiness on {len(dates)} dates ({dates[0]} … {dates[-1]}) in one dbt run")
-    result = run_backfill(dates)
-    if not result.success:
-        from opsready.cli import step_failure_lines
-
-        print(f"backfill run {result.run_id} FAILED; the published warehouse is unchanged.", file=sys.stderr)
-        for line in step_failure_lines(result):
-            print(line, file=sys.stderr)
-        return 1
-    print(f"backfill run {result.run_id} published verdicts for {len(dates)} dates to {paths.published_warehouse()}; "
-          "see marts.readiness_timeline")
-    return 0
-
-
-def register_cli(sub) -> None:
-    """Add `gate` and `backfill` to the `opsready` CLI (called by opsready/cli.py)."""
-    p = sub.add_parser("gate", help="is a plant ready for its next wave? exit 0 ready, 1 not ready, 2 error")
-    p.add_argument("--plant", required=True, help="plant id, e.g. MS01")
-    p.add_argument("--as-of", help="evaluation date YYYY-MM-DD (default: the latest evaluated)")
-    p.add_argument("--wave", type=int, choices=[2, 3, 4],
-                   help="ask whether the plant is cleared for this wave (default: its next wave)")
-    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    p.set_defaults(func=cmd_gate)
-
-    p = sub.add_parser("backfill", help="evaluate the readiness gates on past dates (one run, same publish path)")
-    p.add_argument("--from", dest="start", default="2022-01-31", help="first date (default 2022-01-31)")
-    p.add_argument("--to", dest="end", default="2025-12-31", help="last date (default 2025-12-31)")
-    p.add_argument("--every", choices=["month-end", "quarter-end", "day"], default="month-end")
-    p.add_argument("--dates", help="comma-separated dates instead of a range")
-    p.set_defaults(func=cmd_backfill)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,81 +1,123 @@
-"""Where everything lives. `OPSREADY_DATA` (default `./data`) is the one root; every path derives from it here.
+"""Where everything lives and the settings a run takes: one `Settings`, made from the environment where a process
+starts (the `opsready` command, or Dagster loading the code location) and passed down from there.
+
+`OPSREADY_DATA` (default `./data`) is the one root; every path derives from it:
 
 - landing/<source>/<extract_date>/<file>   what the systems deliver
 - warehouse/opsready.duckdb                the published warehouse analysts and the report read
-- warehouse/build/opsready.duckdb          the working copy a run builds into (`OPSREADY_WAREHOUSE`)
+- warehouse/build/opsready.duckdb          the working copy a run builds into (`OPSREADY_WAREHOUSE` overrides it)
 - reports/site                             the published report (static site)
+- dagster                                  Dagster's home (`DAGSTER_HOME` overrides it)
 """
 
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 
-def data_root() -> Path:
-    return Path(os.environ.get("OPSREADY_DATA", "data")).resolve()
-
-
-def landing_dir() -> Path:
-    return data_root() / "landing"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+DEFAULT_NIGHTLY_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "America/Chicago"
 
 
-def warehouse_dir() -> Path:
-    return data_root() / "warehouse"
-
-
-def published_warehouse() -> Path:
-    return warehouse_dir() / "opsready.duckdb"
-
-
-def build_warehouse() -> Path:
-    """The DuckDB file a run writes to. Dagster's resources and dbt's profile both read it from
-    `OPSREADY_WAREHOUSE`; when unset it is derived from `OPSREADY_DATA`."""
-    explicit = os.environ.get("OPSREADY_WAREHOUSE")
-    return Path(explicit).resolve() if explicit else warehouse_dir() / "build" / "opsready.duckdb"
-
-
-def reports_dir() -> Path:
-    return data_root() / "reports"
-
-
-def published_report() -> Path:
-    return reports_dir() / "site"
+class SettingError(ValueError):
+    """A setting has a value opsready cannot use; the message names the setting."""
 
 
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one process. `duckdb_memory_limit` caps the run's writers (ingest and dbt): DuckDB spills to
+    disk beyond it; its own default (80 % of RAM) would let one night take the whole machine."""
 
+    data_root: Path
+    working_warehouse: Path
+    dagster_home: Path
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    nightly_cron: str = DEFAULT_NIGHTLY_CRON
+    timezone: str = DEFAULT_TIMEZONE
+    dbt_resource: str = "lean"  # or "stock": dagster-dbt's resource as it comes (orchestration/transform/dbt_cli.py)
 
-def duckdb_memory_limit() -> str:
-    """DuckDB's memory limit for the run's writers (ingest and dbt): `OPSREADY_DUCKDB_MEMORY_LIMIT`, default 2GB.
-    DuckDB spills to disk beyond it; its own default (80 % of RAM) would let one night take the whole machine.
-    A value DuckDB does not take is refused here, naming the setting, not later in every step that connects."""
-    value = os.environ.get("OPSREADY_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
-    _check_memory_limit(value)
-    return value
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read `OPSREADY_DATA`, `OPSREADY_WAREHOUSE`, `DAGSTER_HOME`, `OPSREADY_DUCKDB_MEMORY_LIMIT`,
+        `OPSREADY_NIGHTLY_CRON`, `OPSREADY_TIMEZONE` and `OPSREADY_DBT_RESOURCE`. Raises SettingError naming a
+        value it refuses (a memory limit DuckDB does not take, an unknown dbt resource)."""
+        root = Path(environ.get("OPSREADY_DATA") or "data").resolve()
+        working = environ.get("OPSREADY_WAREHOUSE")
+        home = environ.get("DAGSTER_HOME")
+        limit = environ.get("OPSREADY_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+        check_memory_limit(limit)
+        dbt_resource = environ.get("OPSREADY_DBT_RESOURCE") or "lean"
+        if dbt_resource not in ("lean", "stock"):
+            raise SettingError(f"OPSREADY_DBT_RESOURCE={dbt_resource!r} is not one of lean, stock")
+        default_working = root / "warehouse" / "build" / "opsready.duckdb"
+        return cls(data_root=root,
+                   working_warehouse=Path(working).resolve() if working else default_working,
+                   dagster_home=Path(home).resolve() if home else root / "dagster",
+                   duckdb_memory_limit=limit,
+                   nightly_cron=environ.get("OPSREADY_NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON,
+                   timezone=environ.get("OPSREADY_TIMEZONE") or DEFAULT_TIMEZONE,
+                   dbt_resource=dbt_resource)
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_root / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_root / "warehouse"
+
+    @property
+    def published_warehouse(self) -> Path:
+        return self.warehouse_dir / "opsready.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_root / "reports"
+
+    @property
+    def published_report(self) -> Path:
+        return self.reports_dir / "site"
+
+    def child_env(self) -> dict[str, str]:
+        """What child tools started by this process read (dbt's profile: the working copy and the memory limit;
+        Dagster: its home), so they build into the same file as Dagster, under the same limit."""
+        return {"OPSREADY_DATA": str(self.data_root), "OPSREADY_WAREHOUSE": str(self.working_warehouse),
+                "OPSREADY_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit, "DAGSTER_HOME": str(self.dagster_home)}
 
 
 @functools.cache
-def _check_memory_limit(value: str) -> None:
-    """Ask DuckDB's own parser (an in-memory database, ~0.1 s), once per value."""
-    import duckdb
-
+def check_memory_limit(value: str) -> None:
+    """Ask DuckDB's own parser (an in-memory database, ~0.1 s), once per value: a value DuckDB does not take is
+    refused here, naming the setting, not later in every step that connects."""
     try:
         duckdb.connect(config={"memory_limit": value}).close()
     except duckdb.Error as exc:
-        raise ValueError(f"OPSREADY_DUCKDB_MEMORY_LIMIT={value!r} is not a DuckDB memory limit such as 2GB: {exc}"
-                         ) from exc
+        raise SettingError(f"OPSREADY_DUCKDB_MEMORY_LIMIT={value!r} is not a DuckDB memory limit such as 2GB: {exc}"
+                           ) from exc
 
 
-def export_warehouse_env() -> Path:
-    """Set `OPSREADY_WAREHOUSE` (and the DuckDB memory limit) for child tools (dbt) so they build into the same
-    file as Dagster, under the same limit."""
-    path = build_warehouse()
-    os.environ["OPSREADY_WAREHOUSE"] = str(path)
-    os.environ["OPSREADY_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
-    return path
+# Read-only commands and the report, which need one path and no run, read it here from the environment.
+def data_root() -> Path:
+    return Settings.from_env().data_root
+
+
+def landing_dir() -> Path:
+    return Settings.from_env().landing_dir
+
+
+def published_warehouse() -> Path:
+    return Settings.from_env().published_warehouse
+
+
+def published_report() -> Path:
+    return Settings.from_env().published_report

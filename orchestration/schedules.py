@@ -1,12 +1,12 @@
 """The nightly job, its schedule and the sensor that starts it when new landing files arrive."""
 
-
 import hashlib
-import os
+from pathlib import Path
 
 import dagster as dg
 
-from opsready import paths
+from opsready.paths import Settings
+from orchestration.resources import SettingsResource
 
 nightly_job = dg.define_asset_job(
     name="nightly",
@@ -23,28 +23,25 @@ warehouse_job = dg.define_asset_job(
 )
 
 
-def _nightly_schedule(cron: str, timezone: str) -> dg.ScheduleDefinition:
+def nightly_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    """02:00 plant-local by default; `OPSREADY_NIGHTLY_CRON` and `OPSREADY_TIMEZONE` change it."""
     try:
         return dg.ScheduleDefinition(
             name="nightly_at_two",
             job=nightly_job,
-            cron_schedule=cron,
-            execution_timezone=timezone,
+            cron_schedule=settings.nightly_cron,
+            execution_timezone=settings.timezone,
             default_status=dg.DefaultScheduleStatus.RUNNING,
             description="02:00 plant-local by default; OPSREADY_NIGHTLY_CRON and OPSREADY_TIMEZONE change it.",
         )
     except dg.DagsterInvalidDefinitionError as exc:  # name the settings the bad value came from
         raise dg.DagsterInvalidDefinitionError(
-            f"the nightly schedule: OPSREADY_NIGHTLY_CRON={cron!r}, OPSREADY_TIMEZONE={timezone!r}: {exc}") from exc
+            f"the nightly schedule: OPSREADY_NIGHTLY_CRON={settings.nightly_cron!r}, "
+            f"OPSREADY_TIMEZONE={settings.timezone!r}: {exc}") from exc
 
 
-nightly_schedule = _nightly_schedule(os.environ.get("OPSREADY_NIGHTLY_CRON", "0 2 * * *"),
-                                     os.environ.get("OPSREADY_TIMEZONE", "America/Chicago"))
-
-
-def landing_fingerprint() -> tuple[str, int]:
+def landing_fingerprint(root: Path) -> tuple[str, int]:
     """A digest of every landing file's path, size and modification time, and the number of files."""
-    root = paths.landing_dir()
     digest = hashlib.sha256()
     count = 0
     if root.exists():
@@ -57,9 +54,9 @@ def landing_fingerprint() -> tuple[str, int]:
 
 
 @dg.sensor(job=nightly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
-def new_landing_files(context: dg.SensorEvaluationContext):
+def new_landing_files(context: dg.SensorEvaluationContext, settings: SettingsResource):
     """Start the nightly when the landing folder changed since the last request (new, replaced or removed files)."""
-    fingerprint, count = landing_fingerprint()
+    fingerprint, count = landing_fingerprint(settings.get().landing_dir)
     if count == 0 or fingerprint == context.cursor:
         return dg.SkipReason(f"no change in {count} landing files")
     context.update_cursor(fingerprint)

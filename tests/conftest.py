@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from opsready.paths import Settings
+from opsready.sample import generate
+from orchestration.runtime import run_job
+
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -50,13 +54,10 @@ class NightlyRun:
 
 @pytest.fixture(scope="session")
 def nightly(tmp_path_factory) -> NightlyRun:
-    from opsready.cli import run_nightly
-    from opsready.sample import generate
-
     root = tmp_path_factory.mktemp("estate")
     point_at(root)
     manifest = generate(root, seed=7, scale=1.0)
-    result = run_nightly()
+    result = run_job(Settings.from_env())
     failures = [f"{e.step_key}: {e.step_failure_data.error.message[:3000]}" for e in result.all_events
                 if e.is_step_failure]
     assert result.success, "nightly failed:\n" + "\n".join(failures)

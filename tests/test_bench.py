@@ -1,10 +1,15 @@
-"""`make bench`'s floor reads every CSV and Parquet landing row once, and its table says what each row is."""
+"""`make bench`'s floor reads every CSV and Parquet landing row once, its start-up probes really run, its table says
+what each row is, and each target's verdict is the arithmetic of issue 25 on the bench's own rows."""
 
 from __future__ import annotations
 
 import json
 
-from opsready.bench import markdown, time_floor
+import duckdb
+
+from opsready.bench import markdown, report, time_floor
+from opsready.bench_startup import STEPS, rows_for_scale, time_startup
+from opsready.bench_targets import verdicts
 
 
 def test_the_floor_reads_every_csv_and_parquet_row_of_the_estate(nightly):
@@ -17,50 +22,85 @@ def test_the_floor_reads_every_csv_and_parquet_row_of_the_estate(nightly):
     assert seconds > 0
 
 
-def test_the_table_shows_ratios_shares_and_the_fixed_cost_row():
+def test_the_table_shows_ratios_and_rss():
     rows = [
-        dict(scale=10, step="floor", seconds=4.0, ratio_to_floor=1.0, exit_code=0, peak_rss_mib=None),
-        dict(scale=10, step="full", seconds=120.0, ratio_to_floor=30.0, exit_code=0, peak_rss_mib=3000.4),
-        dict(scale=10, step="nothing new (a night's fixed cost)", seconds=18.0, ratio_to_floor=4.5,
-             share_of_full=0.15, exit_code=0, peak_rss_mib=1500.0),
+        dict(scale=10, step="floor", kind="floor", seconds=4.0, ratio_to_floor=1.0, exit_code=0, peak_rss_mib=None),
+        dict(scale=10, step="full", kind="full", seconds=120.0, ratio_to_floor=30.0, exit_code=0,
+             peak_rss_mib=3000.4),
+        dict(scale=10, step=STEPS["dbt"], kind="start-up", seconds=2.5, exit_code=0, peak_rss_mib=180.0),
     ]
     assert markdown(rows).splitlines() == [
-        "| scale | step | seconds | × floor | % of full | peak RSS MiB | exit |",
-        "|---|---|---|---|---|---|---|",
-        "| 10 | floor | 4.0 | 1.0 |  |  | 0 |",
-        "| 10 | full | 120.0 | 30.0 |  | 3000 | 0 |",
-        "| 10 | nothing new (a night's fixed cost) | 18.0 | 4.5 | 15.0 % | 1500 | 0 |",
+        "| scale | step | seconds | × floor | peak RSS MiB | exit |",
+        "|---|---|---|---|---|---|",
+        "| 10 | floor | 4.0 | 1.0 |  | 0 |",
+        "| 10 | full | 120.0 | 30.0 | 3000 | 0 |",
+        "| 10 | start-up: `dbt run` of a one-model project | 2.5 |  | 180 | 0 |",
     ]
+
+
+def _row(scale, kind, seconds, rss=None, exit_code=0):
+    return dict(scale=scale, step=kind, kind=kind, seconds=seconds, peak_rss_mib=rss, exit_code=exit_code)
+
+
+START_UP = {"dagster": dict(seconds=3.0, exit_code=0), "dbt": dict(seconds=2.0, exit_code=0)}
+
+
+def _bench(full_10=38.0, night_1=10.0, night_10=12.0, idle_10=12.0, rss=3000.0):
+    return [
+        _row(1, "floor", 0.5), _row(1, "full", 20.0, 1500.0), _row(1, "incremental median", night_1, 1200.0),
+        _row(1, "nothing new", 9.0, 1100.0),
+        _row(10, "floor", 4.0), _row(10, "full", full_10, rss), _row(10, "incremental median", night_10, 2000.0),
+        _row(10, "nothing new", idle_10, 1600.0), _row(10, "nothing new, stock dbt resource", 18.0, 1700.0),
+    ]
+
+
+def test_every_target_met_on_rows_that_meet_them():
+    result = verdicts(_bench(), START_UP, bench_seconds=600)
+    # full 38 / floor 4 = 9.5x; peak 3000 MiB; night 12 / 10 = 1.2x; nothing new 12 / (3 + 2) = 2.4x; 10 min
+    assert [v.line() for v in result] == [
+        "full nightly at scale 10 <= 10x the floor: 9.5x (38.0 s / 4.0 s) — met",
+        "peak RSS <= 4 GiB: 3000 MiB (scale 10, full) — met",
+        "+1-day night at scale 10 <= 1.3x the same night at scale 1: 1.20x (12.0 s / 10.0 s) — met",
+        "nothing-new night at scale 10 <= 2.5x the start-up probe: 2.40x (12.0 s / 5.0 s) — met",
+        "make bench <= 15 min: 10.0 min — met",
+    ]
+
+
+def test_every_target_missed_just_past_its_limit():
+    # 40.4 / 4 = 10.1x; 4097 MiB > 4096; 13.1 / 10 = 1.31x; 12.6 / 5 = 2.52x; 901 s > 900 s
+    result = verdicts(_bench(full_10=40.4, night_10=13.1, idle_10=12.6, rss=4097.0), START_UP, bench_seconds=901)
+    assert [v.met for v in result] == [False] * 5
+    assert result[0].measured == "10.1x (40.4 s / 4.0 s)"
+    assert result[2].measured == "1.31x (13.1 s / 10.0 s)"
+    assert result[3].measured == "2.52x (12.6 s / 5.0 s)"
+    assert result[4].measured == "15.0 min"
+
+
+def test_a_failed_run_misses_its_target_and_a_missing_scale_is_not_measured():
+    rows = _bench()
+    rows[5]["exit_code"] = 1  # the scale-10 full nightly failed, fast
+    only_small = [r for r in rows if r["scale"] == 1]
+    assert verdicts(rows, START_UP, 600)[0].met is False
+    small = verdicts(only_small, START_UP, 600)
+    assert small[0].line() == "full nightly at scale 1 <= 10x the floor: 40.0x (20.0 s / 0.5 s) — missed"
+    assert small[2].line() == "+1-day night at scale 1 <= 1.3x the same night at scale 1: needs +1-day nights at two " \
+        "scales — not measured"
+    assert [v.met for v in verdicts([], {}, 60)] == [None, None, None, None, True]
+
+
+def test_the_report_prints_the_table_and_every_verdict():
+    text = report(_bench(), START_UP, bench_seconds=600)
+    assert text.startswith("| scale | step | seconds |")
+    assert text.count(" — met") == 5 and text.endswith("- make bench <= 15 min: 10.0 min — met")
 
 
 def test_the_stack_start_up_probes_really_run_a_dagster_asset_and_a_dbt_model(tmp_path):
-    import duckdb
-
-    from opsready.bench_startup import STEPS, rows_for_scale, time_startup
-
     startup = time_startup(tmp_path, repeats=1)
-    assert sorted(startup) == ["dagster", "dbt", "dbt_in_process", "gx"]
+    assert sorted(startup) == ["dagster", "dbt"]
     assert all(run["exit_code"] == 0 and run["seconds"] > 0 and run["peak_rss_mib"] > 0 for run in startup.values())
     # dbt built its one model: the table holds the one row of `select 1 as one`
     with duckdb.connect(str(tmp_path / "dbt" / "startup.duckdb"), read_only=True) as con:
         assert con.execute("select * from main.one").fetchall() == [(1,)]
     # the Dagster probe asserts its own output (the asset returned 1); its log shows the run succeeded
     assert "RUN_SUCCESS" in (tmp_path / "dagster-1.log").read_text()
-    # the in-process probe reports its own measure (dbt's import and invocation), which is part of its process's time
-    in_process = startup["dbt_in_process"]
-    assert 0 < in_process["seconds"] < in_process["process_seconds"]
-    steps = [STEPS[step] for step in ("dagster", "dbt", "dbt_in_process", "gx")]
-    assert [r["step"] for r in rows_for_scale(10, startup)] == steps
-
-
-def test_the_budget_line_compares_both_targets_with_the_start_up():
-    from opsready.bench_startup import budget_line
-
-    startup = {"dagster": dict(seconds=2.5), "dbt": dict(seconds=2.7), "dbt_in_process": dict(seconds=1.2),
-               "gx": dict(seconds=3.0)}
-    # 15 % of 10x a 4-s floor = 6 s; Dagster + dbt = 5.2 s; with GX's import beside Dagster's start: 3.0 + 2.7 = 5.7 s;
-    # dbt in process: 2.5 + 1.2 = 3.7 s, and 3.0 + 1.2 = 4.2 s
-    assert budget_line(10, 4.0, startup) == (
-        "scale 10: full <= 10x the floor and incremental <= 15 % of the full leave an incremental night 6.0 s (1.5x "
-        "the floor); a one-asset Dagster run and a one-model dbt run in it take 5.2 s before any data (5.7 s with "
-        "Great Expectations' import on the second core), 3.7 s with dbt in process (4.2 s)")
+    assert [r["step"] for r in rows_for_scale(10, startup)] == [STEPS["dagster"], STEPS["dbt"]]

@@ -8,9 +8,21 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import dagster_dbt as dg_dbt
 import pytest
 
 from ingest.entities import ENTITIES
+from opsready.cli import failure_headline, main
+from opsready.gates import dbt_vars
+from opsready.paths import SettingError, Settings
+from orchestration.definitions import build_definitions
+from orchestration.resources import NightOptions, SettingsResource
+from orchestration.runtime import FAILURE_LINE_LIMIT, prepare_dagster_home, step_failure_lines
+from orchestration.schedules import new_landing_files
+from orchestration.transform.assets import build_dbt_assets, prune_run_targets
+from orchestration.transform.dbt_cli import (LEAN_START_VERSION, LeanStartDbtCliResource, dbt_resource,
+                                             lean_start_applies)
+from orchestration.transform.project import dbt_project, prepare_manifest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,9 +32,9 @@ def defs(tmp_path_factory):
     from tests.conftest import point_at
 
     point_at(tmp_path_factory.mktemp("defs"))
-    from orchestration.definitions import defs
-
-    return defs
+    settings = Settings.from_env()
+    prepare_manifest(settings)
+    return build_definitions(settings)
 
 
 def test_every_layer_is_an_asset(defs):
@@ -64,17 +76,16 @@ def test_landing_sensor_fires_on_new_files_only(tmp_path):
     from tests.conftest import point_at
 
     point_at(tmp_path)
-    from orchestration.schedules import new_landing_files
-
+    resources = {"settings": SettingsResource.of(Settings.from_env())}
     instance = dg.DagsterInstance.ephemeral()
-    context = dg.build_sensor_context(instance=instance)
+    context = dg.build_sensor_context(instance=instance, resources=resources)
     assert isinstance(new_landing_files(context), dg.SkipReason)  # nothing landed
     target = tmp_path / "landing" / "mes-midstate" / "2025-12-31"
     target.mkdir(parents=True)
     (target / "state_events.parquet").write_bytes(b"x")
     first = new_landing_files(context)
     assert isinstance(first, dg.RunRequest)
-    context = dg.build_sensor_context(instance=instance, cursor=context.cursor)
+    context = dg.build_sensor_context(instance=instance, cursor=context.cursor, resources=resources)
     assert isinstance(new_landing_files(context), dg.SkipReason)  # same files, no second run
 
 
@@ -90,10 +101,6 @@ def test_dagster_definitions_validate(tmp_path):
 
 
 def test_old_dbt_run_targets_are_pruned(tmp_path):
-    import os
-
-    from orchestration.transform.assets import prune_run_targets
-
     for i in range(5):
         run = tmp_path / f"opsready_dbt_models-{i}"
         run.mkdir()
@@ -104,66 +111,36 @@ def test_old_dbt_run_targets_are_pruned(tmp_path):
         "compiled", "opsready_dbt_models-2", "opsready_dbt_models-3", "opsready_dbt_models-4"]
 
 
-def test_the_instance_keeps_event_log_connections_open_and_loses_no_event(tmp_path, monkeypatch):
-    """opsready's DAGSTER_HOME names the pooled sqlite event log (orchestration/event_log.py). Events written
-    through it are all read back, also for a run whose connection was closed because later runs pushed it out of
-    the open shards, and the files are where Dagster's own storage keeps them."""
-    from opsready.cli import dagster_home
-    from orchestration.event_log import OPEN_SHARDS, PooledSqliteEventLogStorage
-
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    home = dagster_home()
-    with dg.DagsterInstance.get() as instance:
-        storage = instance.event_log_storage
-        assert isinstance(storage, PooledSqliteEventLogStorage)
-        assert Path(storage._base_dir) == home / "history" / "runs"
-        run_ids = []
-        for i in range(OPEN_SHARDS + 3):
-            run = instance.create_run_for_job(dg.GraphDefinition(name="noop", node_defs=[]).to_job(name=f"j{i}"))
-            instance.report_engine_event(f"event {i}", run)
-            run_ids.append(run.run_id)
-        assert len(storage._engines) <= OPEN_SHARDS  # the oldest runs' connections were closed
-        with storage._connect(run_ids[-1]) as conn:  # commits wait for the disk only at WAL checkpoints
-            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL (Dagster leaves FULL, 2)
-        for i, run_id in enumerate(run_ids):
-            messages = [e.message for e in instance.all_logs(run_id)]
-            assert f"event {i}" in messages
-            assert (home / "history" / "runs" / f"{run_id}.db").exists()
-
-
-def test_the_event_log_asks_sqlite_for_a_table_once_and_records_every_check(tmp_path, monkeypatch):
-    """Dagster's sqlite storage asks whether a table exists on every asset-check event through a new connection;
-    the pooled storage asks once per table, and every check evaluation is still recorded."""
+def test_the_instance_is_dagsters_own_with_telemetry_off(tmp_path):
+    """opsready's DAGSTER_HOME holds a dagster.yaml that turns telemetry off and names no storage of its own: runs
+    are recorded by Dagster's stock sqlite storage, where Dagster keeps it."""
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-    from opsready.cli import dagster_home
+    settings = Settings.from_env({"OPSREADY_DATA": str(tmp_path)})
+    home = prepare_dagster_home(settings)
+    assert home == tmp_path / "dagster"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage) is SqliteEventLogStorage
+        assert not instance.telemetry_enabled
+        result = dg.materialize([dg.asset(name="one")(lambda: 1)], instance=instance)
+        assert result.success
+        assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
 
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    dagster_home()
-    asked = []
-    ask_sqlite = SqliteEventLogStorage.has_table
-    monkeypatch.setattr(SqliteEventLogStorage, "has_table",
-                        lambda self, name: asked.append(name) or ask_sqlite(self, name))
 
-    @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="counted")])
-    def counted():
-        yield dg.Output(1)
-        yield dg.AssetCheckResult(check_name="positive", passed=True)
-
-    with dg.DagsterInstance.get() as instance:
-        for _ in range(3):
-            assert dg.materialize([counted], instance=instance).success
-        history = instance.event_log_storage.get_asset_check_execution_history(
-            dg.AssetCheckKey(dg.AssetKey("counted"), "positive"), limit=10)
-    assert len(history) == 3
-    assert asked and len(asked) == len(set(asked)), asked  # each table asked about once
+def test_a_dagster_home_from_an_earlier_opsready_gets_the_stock_storage(tmp_path):
+    # earlier versions wrote a dagster.yaml naming their own event-log storage module, which no longer exists
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nevent_log_storage:\n  module: "
+                                       "orchestration.event_log\n  class: PooledSqliteEventLogStorage\n")
+    prepare_dagster_home(Settings.from_env({"OPSREADY_DATA": str(tmp_path)}))
+    assert "event_log" not in (home / "dagster.yaml").read_text()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.event_log_storage.__class__.__module__.startswith("dagster.")
 
 
 @pytest.mark.parametrize("fails", ["warehouse__published", "report__readiness_site"])
-def test_a_failed_run_says_whether_it_published_the_warehouse(fails):
-    from opsready.cli import failure_headline
-
+def test_a_failed_run_says_whether_it_published_the_warehouse(fails, tmp_path):
     def step(name):
         @dg.op(name=name, ins={"after": dg.In(dg.Nothing)})
         def _step():
@@ -177,7 +154,7 @@ def test_a_failed_run_says_whether_it_published_the_warehouse(fails):
 
     result = nightly_like.execute_in_process(raise_on_error=False)
     assert not result.success
-    headline = failure_headline(result)
+    headline = failure_headline(result, Settings.from_env({"OPSREADY_DATA": str(tmp_path)}))
     if fails == "warehouse__published":
         assert headline.endswith("FAILED; the last published warehouse and report are unchanged.")
     else:
@@ -191,19 +168,15 @@ def test_a_failed_dbt_step_is_summed_up_by_dbts_error_not_by_its_command_line(tm
     # command line; the summary line must carry dbt's error instead.
     import json
 
-    from opsready.cli import FAILURE_LINE_LIMIT, step_failure_lines
-    from opsready.gates import dbt_vars
-    from orchestration.transform.assets import dbt_resource
-    from orchestration.transform.project import dbt_project
-
     monkeypatch.setenv("OPSREADY_WAREHOUSE", str(tmp_path / "empty.duckdb"))
+    prepare_manifest(Settings.from_env())
     gates_vars = json.dumps(dbt_vars())
     assert len(gates_vars) > FAILURE_LINE_LIMIT  # the command line alone would fill a cut-off message
     target = tmp_path / "target"
 
     @dg.op
     def build_a_mart():
-        dbt_resource().cli(["run", "--vars", gates_vars, "--select", "pilot_to_scale"],
+        dbt_resource(dbt_project()).cli(["run", "--vars", gates_vars, "--select", "pilot_to_scale"],
                            manifest=dbt_project().manifest_path, target_path=target).wait()
 
     @dg.job
@@ -222,25 +195,25 @@ def test_a_failed_dbt_step_is_summed_up_by_dbts_error_not_by_its_command_line(tm
     assert "--vars" not in line and len(line) <= len("- build_a_mart: ") + FAILURE_LINE_LIMIT
 
 
-def test_a_malformed_as_of_fails_the_dbt_step_before_dbt_runs(tmp_path, monkeypatch):
-    # as launched from Dagster's UI (the command line refuses it before any run): the step says what is wrong
-    from opsready.cli import step_failure_lines
-    from orchestration.transform.assets import dbt_resource, opsready_dbt_models
-
+def test_a_malformed_as_of_fails_the_run_before_any_step(tmp_path, monkeypatch):
+    # as launched from Dagster's UI (the command line refuses it before any run): the run says what is wrong
     monkeypatch.setenv("OPSREADY_DATA", str(tmp_path))
-    for exported in ("OPSREADY_WAREHOUSE", "OPSREADY_DUCKDB_MEMORY_LIMIT"):  # the step exports both; undone after
-        monkeypatch.setenv(exported, os.environ.get(exported, ""))
-    result = dg.materialize([opsready_dbt_models], resources={"dbt": dbt_resource()}, raise_on_error=False,
-                            run_config={"ops": {"opsready_dbt_models": {"config": {"as_of": "2025-13-01"}}}})
+    monkeypatch.delenv("OPSREADY_WAREHOUSE", raising=False)
+    settings = Settings.from_env()
+    prepare_manifest(settings)
+    project = dbt_project()
+    result = dg.materialize([build_dbt_assets(project)], raise_on_error=False,
+                            resources={"dbt": dbt_resource(project), "night": NightOptions(),
+                                       "settings": SettingsResource.of(settings)},
+                            run_config={"resources": {"night": {"config": {"as_of": "2025-13-01"}}}})
     assert not result.success
-    assert step_failure_lines(result) == [
-        "- opsready_dbt_models: as_of '2025-13-01': month must be in 1..12 (expected YYYY-MM-DD)"]
-    assert not list((tmp_path).rglob("*.duckdb"))  # dbt never opened a warehouse
+    [line] = step_failure_lines(result)
+    assert line.startswith("- run: ") and "as_of" in line, line
+    assert "month must be in 1..12 (expected YYYY-MM-DD)" in line, line
+    assert not list(tmp_path.rglob("*.duckdb"))  # dbt never opened a warehouse
 
 
 def test_report_and_generate_refuse_with_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
-    from opsready.cli import main
-
     monkeypatch.setenv("OPSREADY_DATA", str(tmp_path))
     assert main(["report", "--serve-only"]) == 1
     assert capsys.readouterr().err == (f"opsready report: no built report at {tmp_path / 'reports' / 'site'}; "
@@ -256,8 +229,6 @@ def test_report_and_generate_refuse_with_a_message_not_a_traceback(tmp_path, mon
 
 
 def test_an_unexpected_error_in_a_step_is_summed_up_by_itself_not_by_dagsters_wrapper():
-    from opsready.cli import step_failure_lines
-
     @dg.op
     def breaks():
         raise KeyError("plant_id")
@@ -277,8 +248,8 @@ def test_an_unexpected_error_in_a_step_is_summed_up_by_itself_not_by_dagsters_wr
 ])
 def test_a_bad_setting_is_refused_naming_it(setting, value, expected):
     env = {**os.environ, setting: value}
-    done = subprocess.run([sys.executable, "-c", "import orchestration.definitions"], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", "from orchestration.definitions import defs; defs()"], env=env,
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert expected in done.stderr.strip().splitlines()[-1], done.stderr[-2000:]
 
@@ -298,3 +269,20 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
         stderr = proc.stderr.read()
         assert proc.wait(timeout=120) == 141, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_the_lean_dbt_resource_applies_only_to_the_dagster_dbt_it_was_made_for():
+    """The private-method override runs only on the dagster-dbt release it was measured on, and knows the version
+    that the stock resource asks `dbt --version` for; any other release, or OPSREADY_DBT_RESOURCE=stock, gets the
+    stock resource."""
+    project = dbt_project()
+    assert lean_start_applies(LEAN_START_VERSION)
+    assert not lean_start_applies("0.29.28") and not lean_start_applies("0.30.0")
+    assert not lean_start_applies(LEAN_START_VERSION, wanted="stock")
+    assert type(dbt_resource(project, "stock")) is dg_dbt.DbtCliResource
+    lean = dbt_resource(project)
+    assert isinstance(lean, LeanStartDbtCliResource) is (dg_dbt.__version__ == LEAN_START_VERSION)
+    stock = dbt_resource(project, "stock")
+    assert lean._cli_version == stock._cli_version  # the stock one runs `dbt --version`
+    with pytest.raises(SettingError, match="OPSREADY_DBT_RESOURCE='fast' is not one of lean, stock"):
+        Settings.from_env({"OPSREADY_DBT_RESOURCE": "fast"})

@@ -7,6 +7,10 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from ingest.warehouse import ensure_warehouse
+from opsready.paths import Settings
+from orchestration.landing.freshness import source_freshness, source_freshness_asset
+from orchestration.resources import SettingsResource
+from tests.conftest import point_at
 
 
 def landing_tree(root, files):
@@ -17,8 +21,6 @@ def landing_tree(root, files):
 
 
 def test_late_and_missing_sources_are_flagged(tmp_path):
-    from tests.conftest import point_at
-
     point_at(tmp_path)
     landing_tree(tmp_path, [
         "erp-midstate/2025-12-31/T001W.csv",
@@ -27,8 +29,6 @@ def test_late_and_missing_sources_are_flagged(tmp_path):
         "mes-globaltech/2025-11-30/machine_states.csv",  # a month behind
         # pilots: nothing delivered at all
     ])
-    from orchestration.landing.freshness import source_freshness, source_freshness_asset
-
     rows = {r["source"]: r for r in source_freshness(tmp_path / "landing")}
     assert rows["mes-globaltech"]["lag_days"] == 31 and rows["mes-globaltech"]["is_late"]
     assert rows["pilots"]["latest_extract_date"] is None and rows["pilots"]["is_late"]
@@ -37,7 +37,8 @@ def test_late_and_missing_sources_are_flagged(tmp_path):
     db = tmp_path / "wh.duckdb"
     with duckdb.connect(str(db)) as con:
         ensure_warehouse(con)
-    result = dg.materialize([source_freshness_asset], resources={"warehouse": DuckDBResource(database=str(db))},
+    result = dg.materialize([source_freshness_asset], resources={"warehouse": DuckDBResource(database=str(db)),
+                                                                "settings": SettingsResource.of(Settings.from_env())},
                             selection=[dg.AssetKey(["audit", "source_freshness"])],
                             raise_on_error=False)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}

@@ -17,16 +17,16 @@ import polars as pl
 import pytest
 
 from ingest.entities import ENTITIES
+from opsready.paths import Settings
+from orchestration.definitions import build_definitions
 
 AS_OF = date(2025, 12, 31)
 GRACE_DAYS = 90
 
 
 def test_every_asset_of_the_nightly_materialized(nightly):
-    from orchestration.definitions import defs
-
     materialized = {"/".join(e.asset_key.path) for e in nightly.result.get_asset_materialization_events()}
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions(Settings.from_env()).resolve_asset_graph()
     expected = {"/".join(k.path) for k in graph.materializable_asset_keys}
     assert len(expected) > 60
     assert expected - materialized == set()

@@ -1,8 +1,8 @@
 """The month-end readiness backfill 2022–2025 on the sample estate (SPEC §7), through the real publish path.
 
 Uses the session fixture `nightly` (a full real run at scale 1): its data root is mirrored into a temp root (landing
-linked, published warehouse copied), `opsready.gates.run_backfill` runs the warehouse_only job there with the 48
-month ends as readiness_dates (one dbt run), then the published copy is read. Expected (SPEC §7, issue 6):
+linked, published warehouse copied), `orchestration.runtime.run_job` runs the warehouse_only job there with the
+48 month ends as readiness_dates (one dbt run), then the published copy is read. Expected (SPEC §7, issue 6):
 every MidState plant advances wave by wave in order — gate 1->2 around the turn of 2022/23, 2->3 in 2024, and 3->4
 in 2025 where its wave-3 (AI quality) initiative was realised (MS01; SPEC §7 pilots it on one line) — and every
 GlobalTech plant stays at wave 1, held by master data (MDQ score and completeness), on every date,
@@ -11,7 +11,6 @@ including the dates it runs wave-3 pilots.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 from types import SimpleNamespace
@@ -21,15 +20,16 @@ import duckdb
 import pytest
 
 from opsready.gates import evaluation_dates
+from opsready.paths import Settings
+from orchestration.resources import NightOptions
+from orchestration.runtime import run_job
+from tests.conftest import point_at
 
 MONTH_ENDS = evaluation_dates("2022-01-31", "2025-12-31")
 
 
 @pytest.fixture(scope="module")
 def backfilled(nightly, tmp_path_factory):
-    from opsready.gates import run_backfill
-    from tests.conftest import point_at
-
     root = tmp_path_factory.mktemp("backfill")
     (root / "landing").symlink_to(nightly.landing, target_is_directory=True)
     (root / "warehouse").mkdir()
@@ -37,14 +37,7 @@ def backfilled(nightly, tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
     point_at(root)
     try:
-        # per-plant checks are declared when the definitions load (plants read from the published warehouse);
-        # this session loaded them before anything was published, so load them again now
-        import orchestration.definitions
-        import orchestration.readiness.checks
-
-        importlib.reload(orchestration.readiness.checks)
-        importlib.reload(orchestration.definitions)
-        result = run_backfill(MONTH_ENDS)
+        result = run_job(Settings.from_env(), "warehouse_only", NightOptions(readiness_dates=MONTH_ENDS))
     finally:
         for k, v in saved.items():
             if v is None:
@@ -126,16 +119,19 @@ def test_globaltech_runs_wave_3_pilots_while_at_wave_1(backfilled):
     assert all(wave == 1 for _, _, wave in rows)
 
 
-def test_verdicts_are_non_blocking_per_plant_asset_checks(backfilled):
-    """The run succeeded although GlobalTech plants are not ready; each plant has its own check whose metadata
-    carries the failing criteria (checks exist because the nightly had already published the plants)."""
+def test_verdicts_are_a_non_blocking_asset_check_with_every_plants_verdict(backfilled):
+    """The run succeeded although GlobalTech plants are not ready; the readiness check's metadata carries each
+    plant's verdict with its failing criteria (declared without knowing the plants, evaluated on tonight's data)."""
     result = backfilled.result
-    evaluations = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
-                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                   and e.asset_check_evaluation_data.check_name.startswith("ready_")}
-    assert sorted(evaluations) == [f"ready_GT0{i}" for i in range(1, 9)] + [f"ready_MS0{i}" for i in range(1, 5)]
-    for name, ev in evaluations.items():
-        assert ev.passed is (name == "ready_MS01"), name  # 2025-12-31: MS01 wave 4; MS02-04 wave 3; GlobalTech 1
-    gt = evaluations["ready_GT01"].metadata
-    assert gt["current_wave"].value == 1
-    assert any(c.startswith("1->2 mdq_score: ") for c in gt["failing_criteria"].value)
+    [evaluation] = [e.asset_check_evaluation_data for e in result.all_events
+                    if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                    and e.asset_check_evaluation_data.check_name == "plants_ready"]
+    plants = evaluation.metadata["plants"].value
+    assert sorted(plants) == [f"GT0{i}" for i in range(1, 9)] + [f"MS0{i}" for i in range(1, 5)]
+    for plant, verdict in plants.items():
+        assert verdict["ready"] is (plant == "MS01"), plant  # 2025-12-31: MS01 wave 4; MS02-04 wave 3; GlobalTech 1
+    assert evaluation.passed is False  # plants are blocked, and the run still succeeded
+    assert evaluation.metadata["ready_plants"].value == ["MS01"]
+    gt = plants["GT01"]
+    assert gt["current_wave"] == 1
+    assert any(c.startswith("1->2 mdq_score: ") for c in gt["failing_criteria"])

@@ -7,8 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 import ingest
 from ingest.entities import ENTITIES
-from opsready import paths
-from orchestration.resources import GreatExpectationsResource
+from orchestration.resources import GreatExpectationsResource, SettingsResource
 
 WORKING_COPY = dg.AssetKey(["warehouse", "working_copy"])
 
@@ -40,18 +39,19 @@ def landing_spec(entity_name: str) -> dg.AssetSpec:
 
 @dg.multi_asset(specs=[landing_spec(name) for name in ENTITIES], name="landing", can_subset=True)
 def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
-            great_expectations: GreatExpectationsResource):
+            great_expectations: GreatExpectationsResource, settings: SettingsResource):
     """Every landing asset in one step, entity by entity on one connection (a step per entity cost about 0.2 s
     each, 16 a night, most of them finding nothing new). An entity whose files fail is not materialized; the others
     are, and the step then fails, so nothing downstream (dbt, publish) runs on a partial load."""
     failures = []
-    found = ingest.discover(paths.landing_dir())  # one scan of the landing folder for every entity
+    landing_dir = settings.get().landing_dir
+    found = ingest.discover(landing_dir)  # one scan of the landing folder for every entity
     with warehouse.get_connection() as con:
         for entity_name in ENTITIES:
             key = dg.AssetKey(["raw", entity_name])
             if key not in context.selected_asset_keys:
                 continue
-            results = ingest.load_entity(con, entity_name, paths.landing_dir(), context.run.run_id,
+            results = ingest.load_entity(con, entity_name, landing_dir, context.run.run_id,
                                          validate_frames=great_expectations.validate_frames, found=found)
             lines = [f"{r.file}: {r.status} read={r.rows_read} loaded={r.rows_loaded} "
                      f"quarantined={r.rows_quarantined}{' — ' + r.message if r.message else ''}"
@@ -68,7 +68,7 @@ def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
     if not loaded_ever and not failures:
         # a first run on an empty or wrong OPSREADY_DATA: say so here, not through dbt's tests failing on no data
         raise dg.Failure(description=f"nothing to build: no landing file has ever been loaded into the warehouse, and "
-                         f"none under {paths.landing_dir()} could be loaded this run ({len(found)} found). Landing "
+                         f"none under {landing_dir} could be loaded this run ({len(found)} found). Landing "
                          "files go in <OPSREADY_DATA>/landing/<source>/<YYYY-MM-DD>/<file> (ingest/README.md); "
                          "`opsready generate` writes the sample estate there.")
     if failures:

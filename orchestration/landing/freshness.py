@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 import ingest
 from ingest.profiles import PROFILE_DIR
-from opsready import paths
+from orchestration.resources import SettingsResource
 
 FRESHNESS_TABLE = ("run_id VARCHAR, source VARCHAR, latest_extract_date DATE, business_date DATE, lag_days INTEGER, "
                    "max_lag_days INTEGER, is_late BOOLEAN")
@@ -50,9 +50,9 @@ def source_freshness(landing_dir) -> list[dict]:
           group_name="landing", kinds={"duckdb"},
           check_specs=[dg.AssetCheckSpec(f"{s.replace('-', '_')}_delivered", asset=["audit", "source_freshness"])
                        for s in known_sources()])
-def source_freshness_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
+def source_freshness_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource, settings: SettingsResource):
     """Which source systems delivered for the business date, recorded per run in `audit.source_freshness`."""
-    rows = source_freshness(paths.landing_dir())
+    rows = source_freshness(settings.get().landing_dir)
     with warehouse.get_connection() as con:
         con.execute(f"CREATE TABLE IF NOT EXISTS audit.source_freshness ({FRESHNESS_TABLE})")
         con.execute("delete from audit.source_freshness where run_id = ?", [context.run.run_id])

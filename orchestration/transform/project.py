@@ -1,32 +1,35 @@
-"""The one dbt project, with its manifest parsed when the models changed."""
+"""The one dbt project: a cached `DbtProject`, and the manifest prepared where a process starts, never at import."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from opsready import paths
+from opsready import gates
+from opsready.paths import Settings, project_root
 
-DBT_PROJECT_DIR = paths.project_root() / "dbt_project"
+DBT_PROJECT_DIR = project_root() / "dbt_project"
+
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    """dagster-dbt's handle on the project (paths only; nothing is parsed here)."""
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def project_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
     """Every file that shapes what dbt builds and tests: the project and profile files, the gates config, and
     everything under models, macros, snapshots, seeds and tests."""
-    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", paths.project_root() / "config" / "gates.yaml"]
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", gates.gates_file()]
     for sub in ("models", "macros", "snapshots", "seeds", "tests"):
         files += sorted(p for p in (project_dir / sub).rglob("*") if p.is_file())
     return [p for p in files if p.exists()]
-
-
-def _newest_source_mtime(project_dir: Path) -> float:
-    return max((p.stat().st_mtime for p in project_files(project_dir)), default=0.0)
 
 
 def dbt_executable() -> str:
@@ -35,38 +38,31 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """Run `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file, or was
-    parsed for another warehouse file, memory limit or gates.
+def prepare_manifest(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """What dagster-dbt's `prepare_if_dev()` does under `dagster dev`, for every process that runs the nightly:
+    `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file, or was parsed
+    for another warehouse file, memory limit or gates; otherwise nothing.
 
     It parses exactly as the nightly's `dbt build` will run (same vars, same profile values), so the partial-parse
     state it leaves is reused and a run re-parses only what changed: dbt re-parses everything when the vars or the
     profile (which holds the warehouse path) differ."""
-    from opsready.gates import dbt_vars
-
     manifest = project_dir / "target" / "manifest.json"
     stamp = project_dir / "target" / "opsready_parsed_for.json"
-    paths.export_warehouse_env()
-    parsed_for = json.dumps({"warehouse": os.environ["OPSREADY_WAREHOUSE"],
-                             "memory_limit": os.environ["OPSREADY_DUCKDB_MEMORY_LIMIT"], "vars": dbt_vars()},
-                            sort_keys=True)
-    if (manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project_dir)
+    gate_vars = gates.dbt_vars()
+    parsed_for = json.dumps({"warehouse": str(settings.working_warehouse),
+                             "memory_limit": settings.duckdb_memory_limit, "vars": gate_vars}, sort_keys=True)
+    newest = max((p.stat().st_mtime for p in project_files(project_dir)), default=0.0)
+    if (manifest.exists() and manifest.stat().st_mtime >= newest
             and (project_dir / "target" / "partial_parse.msgpack").exists()
             and stamp.exists() and stamp.read_text() == parsed_for):
         return manifest
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
-         "--vars", json.dumps(dbt_vars())],
-        env=env, capture_output=True, text=True,
+         "--vars", json.dumps(gate_vars)],
+        env={**os.environ, **settings.child_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed in {project_dir}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
     stamp.write_text(parsed_for)
     return manifest
-
-
-@cache
-def dbt_project() -> DbtProject:
-    ensure_manifest()
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)

@@ -1,15 +1,12 @@
 """The warehouse's life in a run: a fresh working copy at the start, an atomic publish at the end."""
 
-
 from datetime import date
 
 import dagster as dg
 import duckdb
 
 import ingest
-
-from opsready import paths
-from orchestration.transform.assets import opsready_dbt_models
+from orchestration.resources import NightOptions, SettingsResource
 from orchestration.warehouse.reprocess import reprocess_extract_dates
 from orchestration.warehouse.run_history import record_run_history
 from orchestration.warehouse.working_copy import publish_working_copy, reset_working_copy
@@ -18,31 +15,26 @@ REQUIRED_MARTS = (
     "fct_oee_daily", "plant_mdq", "pilot_to_scale", "benefit_realisation", "initiative_hygiene",
     "plant_readiness", "readiness_criteria",
 )
+WORKING_COPY = dg.AssetKey(["warehouse", "working_copy"])
+PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 
-class WorkingCopyConfig(dg.Config):
-    """`reprocess_from`/`reprocess_to` (YYYY-MM-DD, both or neither): MES extract dates whose plant-days this run
-    recomputes from raw (a late fix in the models, or a backfill); empty means only what is new."""
-
-    reprocess_from: str = ""
-    reprocess_to: str = ""
-
-
-@dg.asset(key=["warehouse", "working_copy"], group_name="warehouse", kinds={"duckdb"})
-def working_copy(context: dg.AssetExecutionContext, config: WorkingCopyConfig) -> dg.MaterializeResult:
+@dg.asset(key=WORKING_COPY, group_name="warehouse", kinds={"duckdb"})
+def working_copy(context: dg.AssetExecutionContext, settings: SettingsResource,
+                 night: NightOptions) -> dg.MaterializeResult:
     """The DuckDB file this run builds into: a fresh copy of the published warehouse (empty on the first run).
-    Analysts never see it; a killed run leaves it behind and the next run replaces it."""
-    if bool(config.reprocess_from) != bool(config.reprocess_to):
-        raise dg.Failure(description="reprocess needs both reprocess_from and reprocess_to (YYYY-MM-DD)")
-    path = reset_working_copy()
+    Analysts never see it; a killed run leaves it behind and the next run replaces it. With `reprocess_from`/
+    `reprocess_to`, the MES loads of those extract dates are recomputed (orchestration/warehouse/reprocess.py)."""
+    where = settings.get()
+    path = reset_working_copy(where.published_warehouse, where.working_warehouse)
     context.log.info(f"working copy ready at {path}")
     reprocessed = 0
     with duckdb.connect(str(path)) as con:
-        if config.reprocess_from:
-            start, end = date.fromisoformat(config.reprocess_from), date.fromisoformat(config.reprocess_to)
+        if night.reprocess_from:
+            start, end = date.fromisoformat(night.reprocess_from), date.fromisoformat(night.reprocess_to)
             reprocessed = reprocess_extract_dates(con, start, end)
             context.log.info(f"reprocessing extract dates {start}..{end}: {reprocessed} MES loads recomputed")
-        unplaced = ingest.record_unmapped_files(con, paths.landing_dir(), context.run.run_id)
+        unplaced = ingest.record_unmapped_files(con, where.landing_dir, context.run.run_id)
     for r in unplaced:  # recorded in audit.load_log as failed; they belong to no entity, so they block nothing
         context.log.warning(f"landing file not loaded: {r.file}: {r.message}")
     return dg.MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size,
@@ -64,26 +56,27 @@ def integrity_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     return problems
 
 
-@dg.asset(
-    key=["warehouse", "published"],
-    deps=[*opsready_dbt_models.keys, dg.AssetKey(["audit", "source_freshness"])],
-    group_name="warehouse",
-    kinds={"duckdb"},
-)
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """`$OPSREADY_DATA/warehouse/opsready.duckdb`: the working copy, once its integrity checks pass, swapped in
-    atomically. Open read-only sessions keep their snapshot; the last published file is never half-written."""
-    working = paths.build_warehouse()
-    with duckdb.connect(str(working), read_only=True) as con:
-        problems = integrity_problems(con)
-        counts = {m: con.execute(f"select count(*) from marts.{m}").fetchone()[0]
-                  for m in REQUIRED_MARTS if not any(m in p for p in problems)}
-    if problems:
-        raise dg.Failure(description="not published; the last published warehouse is unchanged:\n- "
-                         + "\n- ".join(problems))
-    with duckdb.connect(str(working)) as con:
-        runs = record_run_history(con, context.instance, context.run.run_id)
-    context.log.info(f"run history: {runs} runs recorded in audit.run_log")
-    published = publish_working_copy()
-    context.log.info(f"published {published}")
-    return dg.MaterializeResult(metadata={"path": str(published), **{f"rows_{k}": v for k, v in counts.items()}})
+def build_published_warehouse(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The publish step, after every dbt model (and its tests) and the source-freshness record."""
+
+    @dg.asset(key=PUBLISHED, deps=[*dbt_models.keys, dg.AssetKey(["audit", "source_freshness"])],
+              group_name="warehouse", kinds={"duckdb"})
+    def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
+        """`$OPSREADY_DATA/warehouse/opsready.duckdb`: the working copy, once its integrity checks pass, swapped in
+        atomically. Open read-only sessions keep their snapshot; the last published file is never half-written."""
+        where = settings.get()
+        with duckdb.connect(str(where.working_warehouse), read_only=True) as con:
+            problems = integrity_problems(con)
+            counts = {m: con.execute(f"select count(*) from marts.{m}").fetchone()[0]
+                      for m in REQUIRED_MARTS if not any(m in p for p in problems)}
+        if problems:
+            raise dg.Failure(description="not published; the last published warehouse is unchanged:\n- "
+                             + "\n- ".join(problems))
+        with duckdb.connect(str(where.working_warehouse)) as con:
+            runs = record_run_history(con, context.instance, context.run.run_id)
+        context.log.info(f"run history: {runs} runs recorded in audit.run_log")
+        published = publish_working_copy(where.published_warehouse, where.working_warehouse)
+        context.log.info(f"published {published}")
+        return dg.MaterializeResult(metadata={"path": str(published), **{f"rows_{k}": v for k, v in counts.items()}})
+
+    return published_warehouse

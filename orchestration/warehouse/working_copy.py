@@ -15,13 +15,10 @@ from pathlib import Path
 import duckdb
 
 from ingest.warehouse import ensure_warehouse
-from opsready import paths
 
 
-def reset_working_copy(published: Path | None = None, working: Path | None = None) -> Path:
+def reset_working_copy(published: Path, working: Path) -> Path:
     """Start a run: replace the working copy by a fresh copy of the published warehouse (or an empty one)."""
-    published = published or paths.published_warehouse()
-    working = working or paths.build_warehouse()
     working.parent.mkdir(parents=True, exist_ok=True)
     for stale in (working, working.with_name(working.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -34,10 +31,8 @@ def reset_working_copy(published: Path | None = None, working: Path | None = Non
     return working
 
 
-def publish_working_copy(published: Path | None = None, working: Path | None = None) -> Path:
+def publish_working_copy(published: Path, working: Path) -> Path:
     """Checkpoint the working copy and atomically make it the published warehouse."""
-    published = published or paths.published_warehouse()
-    working = working or paths.build_warehouse()
     if not working.exists():
         raise FileNotFoundError(f"no working copy at {working}: nothing to publish (run the nightly job first)")
     with duckdb.connect(str(working)) as con:

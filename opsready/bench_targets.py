@@ -1,0 +1,93 @@
+"""The targets `make bench` judges (issue 25), each worked out from the bench's own rows of one run.
+
+- full: the full nightly at the largest scale (10) takes at most 10x the floor (one DuckDB scan of the landing files)
+- memory: no nightly's process tree peaks above 4 GiB RSS
+- growth: a +1-day night at the largest scale costs at most 1.3x the same night at the smallest (1): a night does not
+  grow with history (the median of the same consecutive nights at both scales)
+- fixed cost: a night with nothing new, at the largest scale, takes at most 2.5x the stack's own start-up (a
+  one-asset Dagster run plus a one-model dbt run, timed in the same bench run)
+- duration: the whole bench finishes in 15 minutes
+A target whose rows are missing (a scale not run) is "not measured"; one whose run failed is missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FULL_X_FLOOR = 10.0
+PEAK_RSS_MIB = 4096.0
+GROWTH_X = 1.3
+NOTHING_NEW_X_START_UP = 2.5
+BENCH_SECONDS = 15 * 60
+NIGHTLY_KINDS = ("full", "incremental", "nothing new", "nothing new, stock dbt resource")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    met: bool | None  # None: not measured in this run
+
+    def line(self) -> str:
+        outcome = {True: "met", False: "missed", None: "not measured"}[self.met]
+        return f"{self.target}: {self.measured} — {outcome}"
+
+
+def _one(rows: list[dict], scale: float, kind: str) -> dict | None:
+    found = [r for r in rows if r["scale"] == scale and r["kind"] == kind]
+    return found[0] if found else None
+
+
+def _judged(ok: bool, *used: dict) -> bool:
+    return ok and all(r["exit_code"] == 0 for r in used)
+
+
+def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) -> list[Verdict]:
+    """One verdict per target. `rows` carry scale, kind ('floor', 'full', 'incremental median', 'nothing new', ...),
+    seconds, exit_code and peak_rss_mib; `start_up` the probes 'dagster' and 'dbt' with their seconds."""
+    scales = sorted({r["scale"] for r in rows})
+    large, small = (scales[-1], scales[0]) if scales else (None, None)
+    out = []
+
+    floor, full = _one(rows, large, "floor"), _one(rows, large, "full")
+    target = f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales else "full nightly"
+    if floor and full:
+        ratio = full["seconds"] / floor["seconds"]
+        out.append(Verdict(target, f"{ratio:.1f}x ({full['seconds']:.1f} s / {floor['seconds']:.1f} s)",
+                           _judged(ratio <= FULL_X_FLOOR, full)))
+    else:
+        out.append(Verdict(target, "no full nightly", None))
+
+    nightly = [r for r in rows if r["kind"] in NIGHTLY_KINDS and r.get("peak_rss_mib") is not None]
+    target = f"peak RSS <= {PEAK_RSS_MIB / 1024:g} GiB"
+    if nightly:
+        peak = max(nightly, key=lambda r: r["peak_rss_mib"])
+        out.append(Verdict(target, f"{peak['peak_rss_mib']:.0f} MiB (scale {peak['scale']:g}, {peak['kind']})",
+                           peak["peak_rss_mib"] <= PEAK_RSS_MIB))
+    else:
+        out.append(Verdict(target, "no nightly", None))
+
+    big, little = _one(rows, large, "incremental median"), _one(rows, small, "incremental median")
+    target = (f"+1-day night at scale {large:g} <= {GROWTH_X:g}x the same night at scale {small:g}" if scales
+              else "+1-day night")
+    if big and little and large != small:
+        ratio = big["seconds"] / little["seconds"]
+        out.append(Verdict(target, f"{ratio:.2f}x ({big['seconds']:.1f} s / {little['seconds']:.1f} s)",
+                           _judged(ratio <= GROWTH_X, big, little)))
+    else:
+        out.append(Verdict(target, "needs +1-day nights at two scales", None))
+
+    idle = _one(rows, large, "nothing new")
+    target = (f"nothing-new night at scale {large:g} <= {NOTHING_NEW_X_START_UP:g}x the start-up probe" if scales
+              else "nothing-new night")
+    if idle and {"dagster", "dbt"} <= set(start_up):
+        probe = start_up["dagster"]["seconds"] + start_up["dbt"]["seconds"]
+        ratio = idle["seconds"] / probe
+        out.append(Verdict(target, f"{ratio:.2f}x ({idle['seconds']:.1f} s / {probe:.1f} s)",
+                           _judged(ratio <= NOTHING_NEW_X_START_UP, idle, start_up["dagster"], start_up["dbt"])))
+    else:
+        out.append(Verdict(target, "no nothing-new night or no start-up probe", None))
+
+    out.append(Verdict(f"make bench <= {BENCH_SECONDS // 60} min", f"{bench_seconds / 60:.1f} min",
+                       bench_seconds <= BENCH_SECONDS))
+    return out

@@ -1,0 +1,112 @@
+"""The one place that runs a job: `run_job(settings, job_name, night)`, used by `opsready run`, `opsready backfill`
+and the tests. It runs in this process (DuckDB allows one writer), one run per data root at a time, on the Dagster
+instance under `settings.dagster_home`, and returns Dagster's result; `step_failure_lines` sums up a failed one."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+from ingest import gx_process
+from opsready.paths import Settings
+from orchestration.definitions import build_definitions
+from orchestration.resources import NightOptions
+from orchestration.transform.project import prepare_manifest
+
+TELEMETRY_OFF = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
+                 "GX_ANALYTICS_ENABLED": "false"}
+DAGSTER_YAML = ("telemetry:\n  enabled: false\n"
+                "run_queue:\n  max_concurrent_runs: 1\n")  # one writer to the warehouse at a time
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the data root's run lock."""
+
+
+def quiet_telemetry() -> None:
+    """Telemetry of dbt, Dagster, GX and Evidence stays off, whoever starts us."""
+    for key, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(key, value)
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """`settings.dagster_home` with a dagster.yaml that turns telemetry off (Dagster's stock storage otherwise)."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    # earlier opsready versions named an event-log storage of their own there; it no longer exists
+    if not config.exists() or "orchestration.event_log" in config.read_text():
+        config.write_text(DAGSTER_YAML)
+    return home
+
+
+def start_process(settings: Settings) -> None:
+    """What a process that runs jobs does once, before loading definitions: telemetry off, and the settings that
+    child tools (dbt's profile) and Dagster's instance read put in the environment."""
+    quiet_telemetry()
+    prepare_dagster_home(settings)
+    os.environ.update(settings.child_env())
+
+
+@contextmanager
+def run_lock(settings: Settings) -> Iterator[None]:
+    """One run at a time per data root; a second one fails at once with a clear message."""
+    lock_path = settings.warehouse_dir / "run.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(f"another run holds {lock_path}; wait for it to finish") from None
+        yield
+
+
+def run_job(settings: Settings, job_name: str = "nightly", night: NightOptions | None = None
+            ) -> dg.ExecuteInProcessResult:
+    """Run `job_name` ("nightly", or "warehouse_only" without the report) once in this process against
+    `settings`, evaluating `night` (default: the latest extract date). Returns Dagster's result."""
+    start_process(settings)
+    gx_process.start()  # GX's import on the second core while Dagster loads and creates the run (ingest/gx_process.py)
+    prepare_manifest(settings)
+    job = build_definitions(settings, night).resolve_job_def(job_name)
+    with run_lock(settings), dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def published_by(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run got as far as publishing the warehouse (a later step, e.g. the report, may still fail)."""
+    return any(e.is_step_success and e.step_key == "warehouse__published" for e in result.all_events)
+
+
+DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"  # in dagster-dbt's DagsterDbtCliRuntimeError message
+FAILURE_LINE_LIMIT = 2000
+
+
+def _cause(error) -> str:
+    while error.cls_name in ("DagsterExecutionStepExecutionError", "DagsterResourceFunctionError") \
+            and error.cause is not None:
+        error = error.cause
+    message = error.message.strip()
+    if error.cls_name == "Failure":
+        message = message.split("Failure: ", 1)[-1]
+    if DBT_ERRORS_MARKER in message:
+        message = "dbt failed: " + message.split(DBT_ERRORS_MARKER, 1)[1].strip()
+    return message[:FAILURE_LINE_LIMIT]
+
+
+def step_failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """`- step: cause` for each failed step of a run, or `- run: cause` when it failed before any step (e.g. a
+    resource refused its config). dagster-dbt's error message starts with the whole dbt command line (thousands of
+    characters: the gates' vars) and only then the errors it parsed from dbt's log; those errors are the line, so
+    the cause is not cut. A `dagster.Failure` raised on purpose by an asset is its description, without the class
+    name; any other error is the one the asset raised (class and message), not Dagster's wrapper around it."""
+    lines = [f"- {e.step_key}: {_cause(e.step_failure_data.error)}" for e in result.all_events if e.is_step_failure]
+    if not lines:
+        lines = [f"- run: {_cause(e.event_specific_data.error)}" for e in result.all_events
+                 if e.is_run_failure and e.event_specific_data and e.event_specific_data.error]
+    return lines
