@@ -470,7 +470,8 @@ def _quarantine_loaded_keys(con, entity, lf: LandingFile, result: LoadResult, ty
         pl.lit(result.load_id).alias("load_id"), pl.lit(lf.source).alias("source"),
         pl.lit(lf.entity).alias("entity"), pl.lit(lf.rel_path).alias("file"), pl.col("_row").alias("row"),
         pl.lit("+".join(key)).alias("column"),
-        pl.concat_str([pl.col(c).cast(pl.String) for c in key], separator="|").alias("raw_value"),
+        pl.concat_str([pl.col(c).cast(pl.String).str.replace(r"\.0+$", "") for c in key], separator="|")
+        .alias("raw_value"),
         pl.lit(DUPLICATE_ACROSS_EXTRACTS).alias("reason"))
     result.rows_loaded -= repeated.height
     result.rows_quarantined += repeated.height

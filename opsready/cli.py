@@ -136,6 +136,7 @@ def cmd_run(args) -> int:
     from datetime import date
 
     from opsready.gates import date_problem
+    from opsready.quarantine import quarantine_summary
 
     if args.as_of and (problem := date_problem(args.as_of)):
         print(f"opsready run: --as-of {args.as_of}: {problem}", file=sys.stderr)
@@ -155,7 +156,7 @@ def cmd_run(args) -> int:
     result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess)
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
-        return 0
+        return quarantine_summary(result.run_id)  # 0, or 3: files quarantined whole
     print(failure_headline(result), file=sys.stderr)
     for line in step_failure_lines(result):
         print(line, file=sys.stderr)
