@@ -62,7 +62,7 @@ def source_freshness(landing_dir) -> list[dict]:
     """One row per known source: its newest extract date, the business date, the lag, the lag it is allowed and
     whether it is late. A source with no extract at all is not late (it has not started delivering)."""
     delivered: dict[str, set[date]] = {}
-    for f in ingest.discover(landing_dir):
+    for f in ingest.discover(landing_dir, PROFILE_DIR):
         if f.extract_date and f.profile:
             delivered.setdefault(f.source, set()).add(f.extract_date)
     business_date = max((max(d) for d in delivered.values()), default=None)
