@@ -57,9 +57,11 @@ def check_results(root: Path, run_id: str) -> dict[str, bool]:
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
-    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(root / "dagster")))
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-                                           limit=10000).records
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(root / "dagster"))  # the instance's dagster.yaml is read relative to it
+        instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(root / "dagster")))
+        records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+                                               limit=10000).records
     out = {}
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
