@@ -49,6 +49,25 @@ def _entity_for_file(profile: Profile, file_name: str) -> list[str]:
     return [stem] if stem in profile.entities and ext == profile.file_type else []
 
 
+def _kind(path: Path, real_root: Path, ancestors: frozenset = frozenset()) -> str:
+    """'file', 'folder', or why the entry is neither read nor entered (a link out of the landing folder, a loop of
+    links, a broken link, a pipe)."""
+    if path.is_symlink():
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links
+            return "a link that cannot be followed (a loop?): refused"
+        if not target.is_relative_to(real_root):
+            return f"a link to {target}, outside the landing folder: refused, not read"
+        if target in ancestors:
+            return "a link to a folder that contains it: refused"
+    if path.is_dir():
+        return "folder"
+    if path.is_file():
+        return "file"
+    return "neither a file nor a folder (a broken link, a pipe?): not read"
+
+
 def _walk(folder: Path, real_root: Path, ancestors: frozenset = frozenset()
           ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """(files, [(path, problem)]) under `folder`, sorted, hidden entries left out. A folder that cannot be listed
@@ -56,52 +75,47 @@ def _walk(folder: Path, real_root: Path, ancestors: frozenset = frozenset()
     files, problems = [], []
     ancestors = ancestors | {folder.resolve()}
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        entries = sorted(entry.name for entry in os.scandir(folder))
     except OSError as exc:
         return files, [(folder, f"folder cannot be read: {exc.strerror}")]
-    for entry in entries:
-        if entry.name.startswith("."):
+    for name in entries:
+        if name.startswith("."):
             continue
-        path = Path(entry.path)
-        if entry.is_symlink():
-            target = path.resolve()
-            if not target.is_relative_to(real_root):
-                problems.append((path, f"a link to {target}, outside the landing folder: refused, not read"))
-                continue
-        if entry.is_dir():
-            if path.resolve() in ancestors:
-                problems.append((path, "a link to a folder that contains it: refused"))
-                continue
+        path = folder / name
+        kind = _kind(path, real_root, ancestors)
+        if kind == "folder":
             more_files, more_problems = _walk(path, real_root, ancestors)
             files += more_files
             problems += more_problems
-        elif entry.is_file():
+        elif kind == "file":
             files.append(path)
+        else:
+            problems.append((path, kind))
     return files, problems
 
 
 def discover(landing_dir: Path, profile_dir: Path = PROFILE_DIR) -> list[LandingFile]:
     """Every landing file under `landing_dir`, one LandingFile per (file, entity), sorted by source, date, entity;
-    folders that cannot be read and links out of the landing folder as LandingFiles with `error` set."""
+    folders that cannot be read, links out of the landing folder and files outside any source folder as
+    LandingFiles with `error` set."""
     landing_dir = Path(landing_dir)
     found: list[LandingFile] = []
     if not landing_dir.is_dir():
         return found
     real_root = landing_dir.resolve()
-    source_dirs, top_problems = [], []
     try:
         entries = sorted(p for p in landing_dir.iterdir() if not p.name.startswith("."))
     except OSError as exc:
         raise OSError(f"landing folder {landing_dir} cannot be read: {exc.strerror}") from None
+    source_dirs = []
     for entry in entries:
-        if entry.is_symlink() and not entry.resolve().is_relative_to(real_root):
-            top_problems.append((entry, f"a link to {entry.resolve()}, outside the landing folder: refused, not read"))
-        elif entry.is_dir():
+        kind = _kind(entry, real_root)
+        if kind == "folder":
             source_dirs.append(entry)
-    for path, problem in top_problems:
-        rel = path.relative_to(landing_dir).as_posix()
-        found.append(LandingFile(path.name, None, None, None, None, path, rel, error=f"{rel}: {problem}",
-                                 profile_dir=profile_dir))
+            continue
+        problem = "expected <source>/<extract_date>/<file>" if kind == "file" else kind
+        found.append(LandingFile(entry.name, None, None, None, None, entry, entry.name,
+                                 error=f"{entry.name}: {problem}", profile_dir=profile_dir))
     for source_dir in source_dirs:
         source = source_dir.name
         try:

@@ -157,6 +157,8 @@ def test_links_out_of_the_landing_folder_are_refused_unread(tmp_path):
     (landing / "erp-midstate" / "2023-04-30").mkdir()
     (landing / "erp-midstate" / "2023-04-30" / "MARC.csv").symlink_to(outside / "MARC.csv")
     (landing / "erp-midstate" / "2023-06-30").symlink_to(outside / "2023-06-30")
+    (landing / "erp-midstate" / "2023-07-31").mkdir()
+    (landing / "erp-midstate" / "2023-07-31" / "MARC.csv").symlink_to(landing / "gone.csv")  # a broken link
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     loaded = load_entity(con, "materials", landing, "run-1")
     refused = record_unmapped_files(con, landing, "run-1")
@@ -164,11 +166,14 @@ def test_links_out_of_the_landing_folder_are_refused_unread(tmp_path):
     logged = log_rows(con, "run-1")
     assert {f: v[:5] for f, v in logged.items() if v[0] == "quarantined"} == {
         "erp-midstate/2023-04-30/MARC.csv": ("quarantined", 0, 0, 0, "file_unmapped"),
-        "erp-midstate/2023-06-30": ("quarantined", 0, 0, 0, "file_unmapped")}
+        "erp-midstate/2023-06-30": ("quarantined", 0, 0, 0, "file_unmapped"),
+        "erp-midstate/2023-07-31/MARC.csv": ("quarantined", 0, 0, 0, "file_unmapped")}
     assert logged["erp-midstate/2023-04-30/MARC.csv"][5] == (
         f"erp-midstate/2023-04-30/MARC.csv: a link to {outside / 'MARC.csv'}, outside the landing folder: "
         "refused, not read")
-    assert len(refused) == 2 and not any("SECRET" in r.message for r in refused)
+    assert logged["erp-midstate/2023-07-31/MARC.csv"][5] == (
+        "erp-midstate/2023-07-31/MARC.csv: neither a file nor a folder (a broken link, a pipe?): not read")
+    assert len(refused) == 3 and not any("SECRET" in r.message for r in refused)
     assert con.execute("SELECT count(*) FROM raw.materials WHERE description = 'SECRET-ROW'").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM raw.materials").fetchone()[0] == 3
     assert sum_rule_holds(con)
