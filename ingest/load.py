@@ -109,12 +109,18 @@ def profile_fingerprint(profile_path: Path, entity: str) -> str:
     """sha256 of what in a profile decides how one entity's files map: every setting of the profile (format,
     encodings, ...) and that entity's section, not the other entities' (a change to one entity's mapping reloads
     that entity's files only) nor its description or delivery cadence."""
-    document = _profile_document(profile_path, profile_path.stat().st_mtime_ns)
+    return _profile_fingerprint(profile_path, entity, profile_path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=None)
+def _profile_fingerprint(profile_path: Path, entity: str, modified_ns: int) -> str:
+    document = _profile_document(profile_path, modified_ns)
     relevant = {k: v for k, v in document.items() if k not in NOT_MAPPING_KEYS}
     relevant["entity"] = (document.get("entities") or {}).get(entity)
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@lru_cache(maxsize=None)
 def contract_fingerprint(entity: str) -> str:
     """sha256 of the entity's canonical contract (ingest/entities.py: key, columns, types, domains)."""
     return hashlib.sha256(repr(ENTITIES[entity]).encode()).hexdigest()
