@@ -3,11 +3,14 @@
 Layout: `<landing>/<source>/<extract_date YYYY-MM-DD>/<file>`; `<source>` names the profile
 (`ingest/profiles/<source>.yaml`). A workbook yields one LandingFile per entity (sheet) its profile maps.
 Files that cannot be placed (unknown source folder, bad date folder, file no entity maps) are returned with
-`error` set, so the loader records a file-level failure instead of skipping them silently.
+`error` set, so the loader quarantines them whole instead of skipping them silently; so are folders that cannot be
+listed (named, with the system's reason) and links that lead out of the landing folder (refused unread: rows from
+elsewhere must not be published, nor a line of them printed).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,20 +49,86 @@ def _entity_for_file(profile: Profile, file_name: str) -> list[str]:
     return [stem] if stem in profile.entities and ext == profile.file_type else []
 
 
+def _kind(path: Path, real_root: Path, ancestors: frozenset = frozenset()) -> str:
+    """'file', 'folder', or why the entry is neither read nor entered (a link out of the landing folder, a loop of
+    links, a broken link, a pipe)."""
+    if path.is_symlink():
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links
+            return "a link that cannot be followed (a loop?): refused"
+        if not target.is_relative_to(real_root):
+            return f"a link to {target}, outside the landing folder: refused, not read"
+        if target in ancestors:
+            return "a link to a folder that contains it: refused"
+    if path.is_dir():
+        return "folder"
+    if path.is_file():
+        return "file"
+    return "neither a file nor a folder (a broken link, a pipe?): not read"
+
+
+def _walk(folder: Path, real_root: Path, ancestors: frozenset = frozenset()
+          ) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(files, [(path, problem)]) under `folder`, sorted, hidden entries left out. A folder that cannot be listed
+    and a link whose target lies outside the landing folder are problems, not files: neither is read."""
+    files, problems = [], []
+    ancestors = ancestors | {folder.resolve()}
+    try:
+        entries = sorted(entry.name for entry in os.scandir(folder))
+    except OSError as exc:
+        return files, [(folder, f"folder cannot be read: {exc.strerror}")]
+    for name in entries:
+        if name.startswith("."):
+            continue
+        path = folder / name
+        kind = _kind(path, real_root, ancestors)
+        if kind == "folder":
+            more_files, more_problems = _walk(path, real_root, ancestors)
+            files += more_files
+            problems += more_problems
+        elif kind == "file":
+            files.append(path)
+        else:
+            problems.append((path, kind))
+    return files, problems
+
+
 def discover(landing_dir: Path, profile_dir: Path = PROFILE_DIR) -> list[LandingFile]:
-    """Every landing file under `landing_dir`, one LandingFile per (file, entity), sorted by source, date, entity."""
+    """Every landing file under `landing_dir`, one LandingFile per (file, entity), sorted by source, date, entity;
+    folders that cannot be read, links out of the landing folder and files outside any source folder as
+    LandingFiles with `error` set."""
     landing_dir = Path(landing_dir)
     found: list[LandingFile] = []
     if not landing_dir.is_dir():
         return found
-    for source_dir in sorted(p for p in landing_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    real_root = landing_dir.resolve()
+    try:
+        entries = sorted(p for p in landing_dir.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise OSError(f"landing folder {landing_dir} cannot be read: {exc.strerror}") from None
+    source_dirs = []
+    for entry in entries:
+        kind = _kind(entry, real_root)
+        if kind == "folder":
+            source_dirs.append(entry)
+            continue
+        problem = "expected <source>/<extract_date>/<file>" if kind == "file" else kind
+        found.append(LandingFile(entry.name, None, None, None, None, entry, entry.name,
+                                 error=f"{entry.name}: {problem}", profile_dir=profile_dir))
+    for source_dir in source_dirs:
         source = source_dir.name
         try:
             profile = load_profile(source, profile_dir)
             profile_error = None if profile else f"unknown profile: no ingest/profiles/{source}.yaml for landing folder {source!r}"
         except ProfileError as exc:
             profile, profile_error = None, str(exc)
-        for path in sorted(p for p in source_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        files, problems = _walk(source_dir, real_root)
+        for path, problem in problems:
+            rel = path.relative_to(landing_dir).as_posix()
+            found.append(LandingFile(source, profile.name if profile else None, profile.kind if profile else None,
+                                     None, None, path, rel, error=f"{rel}: {problem}", profile_dir=profile_dir))
+        for path in files:
             rel = path.relative_to(landing_dir).as_posix()
             parts = path.relative_to(source_dir).parts
             extract_date, error = None, profile_error

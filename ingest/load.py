@@ -1,9 +1,19 @@
 """Load landing files of one entity into `raw.<entity>` with `audit.load_log` and `audit.quarantine`.
 
 Each file loads in its own transaction (raw rows, quarantine rows, expectation results and the load-log row
-together); a fault rolls the file back and is recorded as `failed`. A file whose sha256 was already loaded
-for the same source and entity is `skipped` without parsing; a new sha256 for a source + extract date +
-entity that already loaded `replaced` those rows. rows_read = rows_loaded + rows_quarantined is checked.
+together). A file that cannot be read or mapped (a `FileFault`, a file no profile maps, a failed error-severity
+expectation) is `quarantined` whole: nothing of it loads, its load-log row says why in one line (`reason` holds the
+class), and the rest of the night goes on; the file is tried again every run until its bytes change. A fault of
+ours (Great Expectations cannot run, the write fails, the sum rule breaks) is `failed` and stops the night.
+
+The idempotency key is the file's sha256 together with the fingerprints of what mapped it: its profile (the
+profile's settings and this entity's mapping, `profile_sha256`) and its entity's contract (`contract_sha256`). A
+file whose key was already loaded is `skipped` without parsing; the same bytes under a changed profile or contract
+reload (`replaced`, the message says which changed); a new sha256 for a source + extract date + entity that
+already loaded `replaced` those rows. An event whose business key was already loaded from an earlier extract of
+the same source is quarantined (`duplicate_key_across_extracts`; the load-log message names the earlier file): the
+first extract to deliver a key keeps it, and a correction goes under the same extract date (it replaces that date).
+rows_read = rows_loaded + rows_quarantined is checked.
 
 Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
 size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
@@ -17,6 +27,7 @@ overlap: at ten times the sample, loading machine_states went from 34 s to 26 s.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 import uuid
@@ -25,10 +36,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import yaml
 
 from ingest import gx
 from ingest.contract import ContractResult, apply_contract
@@ -41,6 +54,12 @@ from ingest.warehouse import audit_columns, ensure_warehouse
 log = logging.getLogger(__name__)
 
 LOADED_STATUSES = ("loaded", "replaced")
+QUARANTINED = "quarantined"  # the whole file: nothing of it loads (INTERFACES.md)
+# audit.load_log.reason of a whole-file quarantine
+UNREADABLE, UNMAPPED, EXPECTATIONS_FAILED = "file_unreadable", "file_unmapped", "expectations_failed"
+# audit.load_log.reason of a reload of bytes loaded before
+PROFILE_CHANGED, CONTRACT_CHANGED = "profile_changed", "contract_changed"
+DUPLICATE_ACROSS_EXTRACTS = "duplicate_key_across_extracts"  # audit.quarantine.reason
 BATCH_ROWS = 1_000_000  # rows per Great Expectations batch
 READ_AHEAD = 2  # files read ahead of the one being validated and written
 
@@ -53,7 +72,7 @@ class LoadResult:
     entity: str | None
     source: str
     extract_date: date | None
-    status: str  # loaded, replaced, skipped, failed
+    status: str  # loaded, replaced, skipped, quarantined (the whole file), failed
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -68,10 +87,44 @@ class LoadResult:
     gx_seconds: float = 0.0
     file_bytes: int | None = None  # size and modification time when hashed (st_size, st_mtime_ns)
     file_modified_ns: int | None = None
+    reason: str | None = None  # why a file was quarantined whole or reloaded (the constants above)
+    profile_sha256: str | None = None  # fingerprints of what mapped the file (profile_fingerprint, contract_...)
+    contract_sha256: str | None = None
 
     @property
     def ok(self) -> bool:
+        """False only for a fault that stops the night; a file quarantined whole lets the night publish."""
         return self.status != "failed"
+
+
+@lru_cache(maxsize=None)
+def _profile_document(path: Path, modified_ns: int) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+# Profile keys that say nothing about how a file maps (they change no loaded row)
+NOT_MAPPING_KEYS = ("description", "entities", "expected", "freshness")
+
+
+def profile_fingerprint(profile_path: Path, entity: str) -> str:
+    """sha256 of what in a profile decides how one entity's files map: every setting of the profile (format,
+    encodings, ...) and that entity's section, not the other entities' (a change to one entity's mapping reloads
+    that entity's files only) nor its description or delivery cadence."""
+    return _profile_fingerprint(profile_path, entity, profile_path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=None)
+def _profile_fingerprint(profile_path: Path, entity: str, modified_ns: int) -> str:
+    document = _profile_document(profile_path, modified_ns)
+    relevant = {k: v for k, v in document.items() if k not in NOT_MAPPING_KEYS}
+    relevant["entity"] = (document.get("entities") or {}).get(entity)
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@lru_cache(maxsize=None)
+def contract_fingerprint(entity: str) -> str:
+    """sha256 of the entity's canonical contract (ingest/entities.py: key, columns, types, domains)."""
+    return hashlib.sha256(repr(ENTITIES[entity]).encode()).hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -97,7 +150,8 @@ def _log_row(result: LoadResult, run_id: str) -> tuple:
     message = "; ".join(m for m in [result.message, *result.warnings] if m)
     return (result.load_id, run_id, result.source, result.profile, result.entity, result.extract_date, result.file,
             result.sha256, result.rows_read, result.rows_loaded, result.rows_quarantined, result.status, message,
-            _now(), result.file_bytes, result.file_modified_ns)
+            _now(), result.file_bytes, result.file_modified_ns, result.reason, result.profile_sha256,
+            result.contract_sha256)
 
 
 def _write_log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str) -> None:
@@ -117,10 +171,14 @@ def _write_logs(con: duckdb.DuckDBPyConnection, results: list[LoadResult], run_i
         con.unregister("_ingest_load_log")
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, outcomes=None) -> LoadResult:
-    """Write a failed load-log row (and the expectation results that explain it) in a transaction of its own."""
-    result.status = "failed"
-    result.rows_loaded = result.rows_quarantined = 0
+def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, outcomes=None,
+                    status: str = "failed", reason: str | None = None) -> LoadResult:
+    """Write a failed (or whole-file quarantined) load-log row, and the expectation results that explain it, in a
+    transaction of its own. A file quarantined whole counts every row it read as quarantined (the sum rule holds)."""
+    result.status, result.reason = status, reason
+    result.message = " ".join(result.message.split())  # one line, whatever the fault's text held
+    result.rows_loaded = 0
+    result.rows_quarantined = result.rows_read if status == QUARANTINED else 0
     con.begin()
     try:
         _write_log(con, result, run_id)
@@ -130,8 +188,16 @@ def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: 
     except Exception:
         con.rollback()
         raise
-    log.error("ingest failed: %s", result.message)
+    if status == QUARANTINED:
+        log.warning("file quarantined whole: %s", result.message)
+    else:
+        log.error("ingest failed: %s", result.message)
     return result
+
+
+def _record_quarantine(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, reason: str,
+                       outcomes=None) -> LoadResult:
+    return _record_failure(con, result, run_id, outcomes, status=QUARANTINED, reason=reason)
 
 
 class _LoadIndex:
@@ -139,10 +205,11 @@ class _LoadIndex:
     written, so the skip and replace decisions cost no query per file."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, entity: str, source: str | None = None):
-        self.by_bytes: dict[tuple[str, str], list[tuple[date, str, str]]] = {}  # (source, sha) → [(date, id, file)]
+        # (source, sha) → [(date, id, file, profile fingerprint, contract fingerprint)]
+        self.by_bytes: dict[tuple[str, str], list[tuple[date, str, str, str | None, str | None]]] = {}
         self.by_date: dict[tuple[str, date], tuple[str, str, str]] = {}  # (source, date) → latest (id, sha, file)
-        query = ("SELECT source, extract_date, sha256, load_id, file FROM audit.load_log WHERE entity = ? "
-                 "AND status IN ('loaded', 'replaced')")
+        query = ("SELECT source, extract_date, sha256, load_id, file, profile_sha256, contract_sha256 "
+                 "FROM audit.load_log WHERE entity = ? AND status IN ('loaded', 'replaced')")
         params = [entity]
         if source is not None:
             query, params = query + " AND source = ?", [entity, source]
@@ -157,20 +224,29 @@ class _LoadIndex:
                 "QUALIFY row_number() OVER (PARTITION BY source, file ORDER BY loaded_at DESC) = 1", [entity]
             ).fetchall()}
 
-    def add(self, source: str, extract_date: date, sha: str, load_id: str, file: str) -> None:
+    def add(self, source: str, extract_date: date, sha: str, load_id: str, file: str,
+            profile_sha: str | None = None, contract_sha: str | None = None) -> None:
         """Record a load (later calls are later loads)."""
-        self.by_bytes.setdefault((source, sha), []).append((extract_date, load_id, file))
+        self.by_bytes.setdefault((source, sha), []).append((extract_date, load_id, file, profile_sha, contract_sha))
         self.by_date[(source, extract_date)] = (load_id, sha, file)
 
-    def previous(self, lf: LandingFile, sha: str) -> tuple[tuple | None, tuple | None]:
-        """((load_id, file) of the same bytes already loaded, (load_id, sha256, file) of the latest earlier load of
-        this source/date/entity)."""
+    def previous(self, lf: LandingFile, result: LoadResult) -> tuple[tuple | None, tuple | None, str | None]:
+        """((load_id, file) of the same bytes already loaded through the same profile and contract, (load_id, sha256,
+        file) of the latest earlier load of this source/date/entity, the reason to reload when the same bytes were
+        loaded through another profile or contract: PROFILE_CHANGED or CONTRACT_CHANGED)."""
         # Events: the same bytes under any date would load the same events twice. Snapshots: the same bytes under a
         # new date are a new (unchanged) snapshot and must load, or staging's "latest snapshot" would go stale.
         same_date = ENTITIES[lf.entity].snapshot
-        same = [(load_id, file) for extract_date, load_id, file in self.by_bytes.get((lf.source, sha), [])
-                if not same_date or extract_date == lf.extract_date]
-        return (same[-1] if same else None), self.by_date.get((lf.source, lf.extract_date))
+        loads = [load for load in self.by_bytes.get((lf.source, result.sha256), [])
+                 if not same_date or load[0] == lf.extract_date]
+        # A load recorded before fingerprints were (null) counts as made through the current profile and contract:
+        # upgrading must not reload the whole history.
+        same = [(load_id, file) for _, load_id, file, profile_sha, contract_sha in loads
+                if profile_sha in (None, result.profile_sha256) and contract_sha in (None, result.contract_sha256)]
+        changed = None
+        if loads and not same:
+            changed = PROFILE_CHANGED if loads[-1][3] != result.profile_sha256 else CONTRACT_CHANGED
+        return (same[-1] if same else None), self.by_date.get((lf.source, lf.extract_date)), changed
 
     def known_sha256(self, lf: LandingFile, size: int, modified_ns: int) -> str | None:
         """The sha256 this file had when last hashed, if its size and modification time are still the same."""
@@ -180,7 +256,7 @@ class _LoadIndex:
     def add_written(self, results: list[LoadResult]) -> None:
         for r in results:
             if r.status in LOADED_STATUSES:
-                self.add(r.source, r.extract_date, r.sha256, r.load_id, r.file)
+                self.add(r.source, r.extract_date, r.sha256, r.load_id, r.file, r.profile_sha256, r.contract_sha256)
 
 
 def parse_file(lf: LandingFile) -> ContractResult:
@@ -208,6 +284,7 @@ class _Parsed:
     checked: ContractResult
     earlier: tuple | None
     started: float
+    changed: str | None = None  # PROFILE_CHANGED / CONTRACT_CHANGED: why bytes loaded before load again
 
 
 @dataclass
@@ -220,6 +297,7 @@ class _Pending:
     earlier: tuple | None
     started: float
     parsing: Future | None = None
+    changed: str | None = None
 
 
 def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _LoadIndex) -> LoadResult:
@@ -229,28 +307,31 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _
     reads only new and changed files, not years of history."""
     result = LoadResult(lf.rel_path, lf.entity, lf.source, lf.extract_date, "failed", profile=lf.profile,
                         load_id=uuid.uuid4().hex)
+    if lf.error:  # placed nowhere (discover says why): not read at all, it may lead outside the landing folder
+        result.message = lf.error if lf.error.startswith(lf.rel_path) else f"{lf.rel_path}: {lf.error}"
+        return _record_quarantine(con, result, run_id, UNMAPPED)
     try:
         stat = lf.path.stat()
         result.file_bytes, result.file_modified_ns = stat.st_size, stat.st_mtime_ns
         result.sha256 = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns) or file_sha256(lf.path)
+        if lf.entity is not None:
+            result.profile_sha256 = profile_fingerprint(lf.profile_dir / f"{lf.source}.yaml", lf.entity)
+            result.contract_sha256 = contract_fingerprint(lf.entity)
     except OSError as exc:
         result.message = f"{lf.rel_path}: unreadable file: {exc.strerror}"
-        return _record_failure(con, result, run_id)
-    if lf.error:
-        result.message = lf.error if lf.error.startswith(lf.rel_path) else f"{lf.rel_path}: {lf.error}"
-        return _record_failure(con, result, run_id)
+        return _record_quarantine(con, result, run_id, UNREADABLE)
     return result
 
 
 def _check(lf: LandingFile, result: LoadResult, index: _LoadIndex, started: float) -> LoadResult | _Pending:
     """A `skipped` result (not logged yet) for a file whose bytes are loaded already, else a _Pending to parse."""
-    same, earlier = index.previous(lf, result.sha256)
+    same, earlier, changed = index.previous(lf, result)
     if same:
         result.status = "skipped"
         result.message = f"same sha256 already loaded (load {same[0]}, file {same[1]})"
         result.seconds = time.perf_counter() - started
         return result
-    return _Pending(lf, result, earlier, started)
+    return _Pending(lf, result, earlier, started, changed=changed)
 
 
 def _parsed(con: duckdb.DuckDBPyConnection, pending: _Pending, run_id: str) -> LoadResult | _Parsed:
@@ -260,10 +341,10 @@ def _parsed(con: duckdb.DuckDBPyConnection, pending: _Pending, run_id: str) -> L
         checked = pending.parsing.result() if pending.parsing is not None else parse_file(lf)
     except FileFault as fault:
         result.message = str(fault)
-        return _record_failure(con, result, run_id)
+        return _record_quarantine(con, result, run_id, UNREADABLE)
     except Exception as exc:  # a reader bug must not take the other files down; say what happened
         result.message = f"{lf.rel_path}: unexpected error while reading: {type(exc).__name__}: {exc}"
-        return _record_failure(con, result, run_id)
+        return _record_quarantine(con, result, run_id, UNREADABLE)
     result.warnings = checked.warnings
     for warning in checked.warnings:
         log.warning("%s: %s", lf.rel_path, warning)
@@ -272,7 +353,7 @@ def _parsed(con: duckdb.DuckDBPyConnection, pending: _Pending, run_id: str) -> L
     result.rows_loaded = checked.typed.height
     result.quarantine_by_reason = dict(checked.quarantine.group_by("reason").agg(pl.col("row").n_unique())
                                        .iter_rows()) if checked.quarantine.height else {}
-    return _Parsed(lf, result, checked, pending.earlier, pending.started)
+    return _Parsed(lf, result, checked, pending.earlier, pending.started, pending.changed)
 
 
 def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcomes: list) -> LoadResult:
@@ -283,13 +364,13 @@ def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcom
     if blocking:
         result.message = (f"{lf.rel_path}: Great Expectations suite {lf.entity} failed (error severity): "
                           + "; ".join(f"{o.expectation} {o.details}" for o in blocking))
-        return _record_failure(con, result, run_id, outcomes)
+        return _record_quarantine(con, result, run_id, EXPECTATIONS_FAILED, outcomes)
     if result.rows_read != result.rows_loaded + result.rows_quarantined:
         result.message = (f"{lf.rel_path}: sum rule broken: read {result.rows_read} != loaded {result.rows_loaded}"
                           f" + quarantined {result.rows_quarantined}")
         return _record_failure(con, result, run_id, outcomes)
     try:
-        _write_file(con, lf, result, parsed.checked, parsed.earlier, outcomes, run_id)
+        _write_file(con, lf, result, parsed.checked, parsed.earlier, outcomes, run_id, parsed.changed)
     except Exception as exc:
         result.message = f"{lf.rel_path}: writing to the warehouse failed: {type(exc).__name__}: {exc}"
         return _record_failure(con, result, run_id, outcomes)
@@ -337,7 +418,7 @@ def _validate_and_finish(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], r
 
 def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_expectations: bool = True
               ) -> LoadResult:
-    """Load one landing file (one entity of it); never raises for a bad file: returns status `failed`."""
+    """Load one landing file (one entity of it); never raises for a bad file: returns status `quarantined`."""
     started = time.perf_counter()
     index = _LoadIndex(con, lf.entity, lf.source)
     hashed = _hash(con, lf, run_id, index)
@@ -353,13 +434,71 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     return _validate_and_finish(con, [parsed], run_id, run_expectations)[0]
 
 
-def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResult, earlier, outcomes, run_id):
-    """One transaction: replace an earlier extract of the same date, insert raw + quarantine + GX + load log."""
+def _sql_literal(value) -> str:
+    """A date or timestamp as a SQL literal (a literal, not a parameter, so DuckDB's zone maps skip the history)."""
+    kind = "TIMESTAMP" if isinstance(value, datetime) else "DATE"
+    return f"{kind} '{value.isoformat(sep=' ') if kind == 'TIMESTAMP' else value.isoformat()}'"
+
+
+def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity, lf: LandingFile, typed: pl.DataFrame
+                        ) -> pl.DataFrame:
+    """(_row, earlier file) of the file's events whose business key is already in `raw` from another extract of the
+    same source (the same extract date's rows were deleted first when this file replaces them). Events only: every
+    snapshot repeats its keys by design. The key's time column, when it has one, bounds the search to the file's
+    time window, so a night does not scan the history."""
+    if entity.snapshot or typed.height == 0:
+        return pl.DataFrame(schema={"_row": pl.Int64, "_file": pl.String})
+    key = list(entity.key)
+    window = ""
+    timed = [c for c in key if entity.column(c).type in ("DATE", "TIMESTAMP")]
+    if timed:
+        low, high = typed[timed[0]].min(), typed[timed[0]].max()
+        if low is not None:
+            window = f' AND r."{timed[0]}" BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}'
+    joined = " AND ".join(f'n."{c}" = r."{c}"' for c in key)
+    rows = con.execute(
+        f"SELECT n._row, min(r._file) AS _file FROM _ingest_raw n JOIN raw.{entity.name} r ON {joined} "
+        f"WHERE r._source = ?{window} GROUP BY n._row ORDER BY n._row", [lf.source]).fetchall()
+    return pl.DataFrame(rows, schema={"_row": pl.Int64, "_file": pl.String}, orient="row")
+
+
+def _quarantine_loaded_keys(con, entity, lf: LandingFile, result: LoadResult, typed: pl.DataFrame,
+                            quarantine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Move the file's rows whose key an earlier extract already loaded from `typed` to `quarantine`
+    (reason DUPLICATE_ACROSS_EXTRACTS), update the counts and say in the message which files hold those keys."""
+    repeated = _keys_loaded_before(con, entity, lf, typed)
+    if repeated.height == 0:
+        return typed, quarantine
+    key = list(entity.key)
+    rows = typed.join(repeated, on="_row").select(
+        pl.lit(result.load_id).alias("load_id"), pl.lit(lf.source).alias("source"),
+        pl.lit(lf.entity).alias("entity"), pl.lit(lf.rel_path).alias("file"), pl.col("_row").alias("row"),
+        pl.lit("+".join(key)).alias("column"),
+        pl.concat_str([pl.col(c).cast(pl.String).str.replace(r"\.0+$", "") for c in key], separator="|")
+        .alias("raw_value"),
+        pl.lit(DUPLICATE_ACROSS_EXTRACTS).alias("reason"))
+    result.rows_loaded -= repeated.height
+    result.rows_quarantined += repeated.height
+    result.quarantine_by_reason[DUPLICATE_ACROSS_EXTRACTS] = repeated.height
+    earlier_files = sorted(set(repeated["_file"]))
+    result.warnings.append(
+        f"{repeated.height} row(s) quarantined ({DUPLICATE_ACROSS_EXTRACTS}): their keys were loaded before from "
+        f"{', '.join(earlier_files[:3])}{' and others' if len(earlier_files) > 3 else ''} (the first extract of a "
+        "key keeps it; a correction goes under the same extract date)")
+    return (typed.filter(~pl.col("_row").is_in(repeated["_row"].implode())),
+            pl.concat([quarantine, rows.cast(quarantine.schema)]))
+
+
+def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResult, earlier, outcomes, run_id,
+                changed: str | None = None):
+    """One transaction: replace an earlier extract of the same date, quarantine events loaded before from another
+    extract, insert raw + quarantine + GX + load log."""
     entity = ENTITIES[lf.entity]
     quarantine = checked.quarantine.select(
         pl.lit(result.load_id).alias("load_id"), pl.lit(lf.source).alias("source"),
         pl.lit(lf.entity).alias("entity"), pl.lit(lf.rel_path).alias("file"), "row", "column", "raw_value", "reason")
     result.status = "loaded"
+    typed = checked.typed
     con.begin()
     try:
         if earlier is not None:
@@ -369,7 +508,17 @@ def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResul
             result.status = "replaced"
             result.message = (f"replaces load {earlier[0]} of {earlier[2]} (sha256 {earlier[1][:12]}…): "
                               f"{deleted} earlier rows of {lf.extract_date} deleted")
-        con.register("_ingest_raw", checked.typed.to_arrow())
+        if changed is not None:
+            result.reason = changed
+            why = (f"profile {lf.source}.yaml changed" if changed == PROFILE_CHANGED
+                   else f"contract of entity {lf.entity} changed")
+            result.message = f"reloaded: {why}" + (f"; {result.message}" if result.message else "")
+        con.register("_ingest_raw", typed.to_arrow())
+        try:
+            typed, quarantine = _quarantine_loaded_keys(con, entity, lf, result, typed, quarantine)
+        finally:
+            con.unregister("_ingest_raw")
+        con.register("_ingest_raw", typed.to_arrow())
         con.register("_ingest_quarantine", quarantine.to_arrow())
         try:
             # the file's lineage as constants of the insert, not as columns of the frame: cheaper to write
@@ -403,7 +552,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     runs once per batch of about `batch_rows` rows (split by file if anything fails) on a validator thread while
     this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
     given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for
-    a bad file (status `failed`, message names the file and the fault)."""
+    a bad file (status `quarantined`, message names the file and the fault)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     ensure_warehouse(con)
@@ -450,7 +599,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
         for lf in files:
             started = time.perf_counter()
             hashed = _hash(con, lf, run_id, index)
-            if hashed.message:  # unreadable or unmapped: recorded as failed
+            if hashed.message:  # unreadable or unmapped: recorded as quarantined
                 results.append(hashed)
                 continue
             waiting = [*inflight, *batch, *(p for sent, _ in validating for p in sent)]
@@ -477,11 +626,18 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
 
 
 def record_unmapped_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, run_id: str) -> list[LoadResult]:
-    """Record a `failed` load-log row for every landing file no profile maps (unknown source folder, bad date
-    folder, unknown file name): such files belong to no entity, so no `load_entity` call would see them."""
+    """Record a `quarantined` load-log row for every landing file or folder no profile maps (unknown source folder,
+    bad or unreadable date folder, unknown file name, a link out of the landing folder): such files belong to no
+    entity, so no `load_entity` call would see them."""
     ensure_warehouse(con)
     results = []
     for lf in discover(Path(landing_dir)):
         if lf.entity is None:
             results.append(load_file(con, lf, run_id, run_expectations=False))
     return results
+
+
+def quarantined_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str]]:
+    """(file, message) of every file the run quarantined whole, in file order."""
+    return con.execute("SELECT file, message FROM audit.load_log WHERE run_id = ? AND status = ? ORDER BY file",
+                       [run_id, QUARANTINED]).fetchall()

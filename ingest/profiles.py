@@ -8,6 +8,7 @@ values. Adding a system is a new YAML file; see `ingest/README.md`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,8 @@ import yaml
 
 from ingest.entities import ENTITIES, SOURCE_KINDS
 
-PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+# OPSREADY_PROFILES: a deployment's own profile folder instead of the one beside this module
+PROFILE_DIR = Path(os.environ.get("OPSREADY_PROFILES") or Path(__file__).resolve().parent / "profiles")
 FILE_TYPES = ("csv", "parquet", "xlsx")
 
 

@@ -13,7 +13,7 @@ AUDIT_TABLES = {
         load_id VARCHAR PRIMARY KEY, run_id VARCHAR, source VARCHAR, profile VARCHAR, entity VARCHAR,
         extract_date DATE, file VARCHAR, sha256 VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
         rows_quarantined BIGINT, status VARCHAR, message VARCHAR, loaded_at TIMESTAMP, file_bytes BIGINT,
-        file_modified_ns BIGINT""",
+        file_modified_ns BIGINT, reason VARCHAR, profile_sha256 VARCHAR, contract_sha256 VARCHAR""",
     "quarantine": """
         load_id VARCHAR, source VARCHAR, entity VARCHAR, file VARCHAR, "row" BIGINT, "column" VARCHAR,
         raw_value VARCHAR, reason VARCHAR""",

@@ -13,6 +13,7 @@ import duckdb
 import pydantic
 
 from opsready import gate_commands, report
+from opsready.quarantine import quarantine_summary
 from opsready.paths import SettingError, Settings
 from opsready.sample import generate
 from orchestration.resources import NightOptions
@@ -82,7 +83,7 @@ def cmd_run(args) -> int:
         return 1
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {settings.published_warehouse}")
-        return 0
+        return quarantine_summary(settings.published_warehouse, result.run_id)  # 0, or 3: files quarantined whole
     print(failure_headline(result, settings), file=sys.stderr)
     for line in step_failure_lines(result):
         print(line, file=sys.stderr)

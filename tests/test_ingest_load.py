@@ -72,11 +72,12 @@ def test_failed_reextract_leaves_loaded_rows_untouched(tmp_path):
     before = con.execute("SELECT * FROM raw.materials ORDER BY _row").fetchall()
     shutil.copyfile(CASES / "ms_truncated" / "erp-midstate" / "2023-03-31" / "MARC.csv", march)
     results = load_entity(con, "materials", landing, "run-2")
-    assert results[0].status == "failed" and "truncated file" in results[0].message
+    # a file that cannot be read is quarantined whole (issue 23; it was `failed`, which stopped the night)
+    assert results[0].status == "quarantined" and "truncated file" in results[0].message
     assert con.execute("SELECT * FROM raw.materials ORDER BY _row").fetchall() == before
-    assert statuses(con) == ["loaded", "failed"]
-    # the failed file is retried next run: still failed, nothing loaded
-    assert [r.status for r in load_entity(con, "materials", landing, "run-3")] == ["failed"]
+    assert statuses(con) == ["loaded", "quarantined"]
+    # the quarantined file is retried next run: still quarantined, nothing loaded
+    assert [r.status for r in load_entity(con, "materials", landing, "run-3")] == ["quarantined"]
     assert raw_count(con) == 3
 
 
@@ -229,5 +230,7 @@ def test_an_older_load_log_gains_the_file_stat_columns(tmp_path):
     ensure_warehouse(con)  # twice: idempotent
     columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
                                          "'audit' AND table_name = 'load_log' ORDER BY ordinal_position").fetchall()]
-    assert columns[-2:] == ["file_bytes", "file_modified_ns"] and len(columns) == 16
+    # the file stat columns, then the whole-file quarantine reason and the mapping fingerprints (issue 23)
+    assert columns[-5:] == ["file_bytes", "file_modified_ns", "reason", "profile_sha256", "contract_sha256"]
+    assert len(columns) == 19
     assert con.execute("SELECT load_id, file_bytes FROM audit.load_log").fetchall() == [("old", None)]

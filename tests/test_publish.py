@@ -151,6 +151,7 @@ def test_kill_9_at_any_step_leaves_the_published_warehouse_intact_and_the_next_r
         runs = dict(con.execute("select status, count(*) from audit.run_log group by 1").fetchall())
     assert replaced >= 1  # the corrected re-extract landed once a run completed
     assert runs.get("PUBLISHED", 0) >= 1
+    assert runs.get("ABANDONED") == len(KILL_AT) and "STARTED" not in runs  # the killed runs, named so (issue 23)
 
 
 def test_a_first_run_with_no_landing_files_says_so_before_dbt(tmp_path):
@@ -172,9 +173,10 @@ def test_a_first_run_with_no_landing_files_says_so_before_dbt(tmp_path):
     assert "STEP_START" not in bad_date.stdout + bad_date.stderr
 
 
-def test_a_landing_file_that_cannot_be_loaded_fails_the_run_and_publishes_nothing(small_estate):
-    """A truncated re-extract of MidState's material master: the landing step names the file and why, loads the
-    other entities' files, fails; dbt and publish do not run, and the published warehouse is the one before."""
+def test_a_landing_file_that_cannot_be_loaded_is_quarantined_and_the_rest_publishes(small_estate):
+    """A truncated re-extract of MidState's material master: the run names the file and why, quarantines it whole,
+    loads and publishes everything else and exits 3; that date's rows loaded before stay as they were. (Issue 23
+    changed the rule: such a file used to fail the run and publish nothing.)"""
     published = small_estate / "warehouse" / "opsready.duckdb"
     digest_before = sha256(published)
     newest = sorted((small_estate / "landing" / "erp-midstate").iterdir())[-1]
@@ -188,7 +190,17 @@ def test_a_landing_file_that_cannot_be_loaded_fails_the_run_and_publishes_nothin
     finally:
         material_master.write_bytes(original)
     out = done.stdout + done.stderr
-    assert done.returncode != 0
-    assert f"erp-midstate/{newest.name}/MARC.csv" in out and "truncated file" in out, out[-3000:]
-    assert "opsready_dbt_models - STEP_START" not in out
-    assert sha256(published) == digest_before
+    assert done.returncode == 3, out[-3000:]
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        f"- erp-midstate/{newest.name}/MARC.csv: truncated file"), out[-3000:]
+    assert "opsready_dbt_models - STEP_START" in out
+    assert sha256(published) != digest_before  # published, with the file named in its load log
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select status, rows_loaded from audit.load_log where file = ? "
+                           "order by loaded_at desc limit 1", [f"erp-midstate/{newest.name}/MARC.csv"]
+                           ).fetchone() == ("quarantined", 0)
+        loaded_before = con.execute("select rows_loaded from audit.load_log where file = ? and status in "
+                                    "('loaded', 'replaced') order by loaded_at desc limit 1",
+                                    [f"erp-midstate/{newest.name}/MARC.csv"]).fetchone()[0]
+        assert con.execute("select count(*) from raw.materials where _file = ?",
+                           [f"erp-midstate/{newest.name}/MARC.csv"]).fetchone()[0] == loaded_before

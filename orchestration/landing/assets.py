@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 import ingest
 from ingest.entities import ENTITIES
+from ingest.load import QUARANTINED
 from orchestration.resources import GreatExpectationsResource, SettingsResource
 
 WORKING_COPY = dg.AssetKey(["warehouse", "working_copy"])
@@ -41,8 +42,11 @@ def landing_spec(entity_name: str) -> dg.AssetSpec:
 def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             great_expectations: GreatExpectationsResource, settings: SettingsResource):
     """Every landing asset in one step, entity by entity on one connection (a step per entity cost about 0.2 s
-    each, 16 a night, most of them finding nothing new). An entity whose files fail is not materialized; the others
-    are, and the step then fails, so nothing downstream (dbt, publish) runs on a partial load."""
+    each, 16 a night, most of them finding nothing new). A file that cannot be read or mapped is quarantined whole
+    (audit.load_log) and the entity's other files load: the night publishes them, and the source's check
+    `<source>_files_loaded` fails (orchestration/landing/freshness.py). An entity with a file that fails for a fault
+    of ours (Great Expectations cannot run, the write fails) is not materialized; the others are, and the step then
+    fails, so nothing downstream (dbt, publish) runs on a partial load."""
     failures = []
     landing_dir = settings.get().landing_dir
     found = ingest.discover(landing_dir)  # one scan of the landing folder for every entity
@@ -58,6 +62,9 @@ def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                      for r in results if r.status != "skipped"]
             if lines:  # one event for the entity (hundreds of events cost seconds in Dagster's event log)
                 context.log.info(f"{len(lines)} {entity_name} file(s) new this run:\n" + "\n".join(lines))
+            for r in results:
+                if r.status == QUARANTINED:
+                    context.log.warning(f"file quarantined whole, nothing of it loaded: {r.message}")
             failed = [r for r in results if r.status == "failed"]
             if failed:
                 failures += [f"- {entity_name}: {r.file}: {r.message}" for r in failed]

@@ -2,12 +2,15 @@
 
 Dagster's own run storage is the source. Each publish copies it into the working copy just before the swap, so
 `audit.run_log` and `audit.run_assets` in the published warehouse hold every run up to this one, failed runs
-included (a failed run cannot publish, so it appears with the next successful one).
+included (a failed run cannot publish, so it appears with the next successful one). A run that Dagster still lists
+as in progress but that started before this one was killed (`kill -9`, a power cut: nothing recorded its end; one
+nightly runs at a time per data root, `opsready.cli.run_lock`): it is recorded as `ABANDONED`, not left `STARTED`.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 
 import dagster as dg
@@ -21,6 +24,8 @@ RUN_TABLES = {
 }
 
 ROW_KEYS = ("rows_loaded", "rows_quarantined")
+IN_PROGRESS = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"}  # Dagster's statuses before an end
+ABANDONED = "ABANDONED"
 
 
 def _ts(epoch: float | None) -> datetime | None:
@@ -33,11 +38,14 @@ def _metadata_value(value):
 
 def record_run_history(con: duckdb.DuckDBPyConnection, instance: dg.DagsterInstance, current_run_id: str) -> int:
     """Upsert every run Dagster knows (up to 500) into `audit.run_log`; the current run as `PUBLISHED` with its
-    duration so far. Asset rows are recorded for runs not recorded before. Returns the number of runs."""
+    duration so far, an earlier run still in progress as `ABANDONED` (no end time). Asset rows are recorded for runs
+    not recorded before. Returns the number of runs."""
     for name, cols in RUN_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({cols})")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     records = instance.get_run_records(limit=500)
+    current = next((rec for rec in records if rec.dagster_run.run_id == current_run_id), None)
+    current_start = current.start_time if current is not None and current.start_time else time.time()
     known_assets = {r[0] for r in con.execute("select distinct run_id from audit.run_assets").fetchall()}
     for rec in records:
         run = rec.dagster_run
@@ -45,6 +53,9 @@ def record_run_history(con: duckdb.DuckDBPyConnection, instance: dg.DagsterInsta
         started = _ts(rec.start_time)
         finished = now if is_current else _ts(rec.end_time)
         status = "PUBLISHED" if is_current else run.status.value
+        began = rec.start_time or rec.create_timestamp.timestamp()
+        if not is_current and status in IN_PROGRESS and began < current_start:
+            status, finished = ABANDONED, None
         duration = (finished - started).total_seconds() if started and finished else None
         con.execute("delete from audit.run_log where run_id = ?", [run.run_id])
         con.execute("insert into audit.run_log values (?, ?, ?, ?, ?, ?, ?)",
