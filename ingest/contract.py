@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
-from ingest.entities import Entity
-from ingest.profiles import EntityMapping
-from ingest.read import FileFault
+from ingest.entities import ENTITIES, Entity
+from ingest.mapping import Prepared, is_constant_only, prepare
+from ingest.profiles import EntityMapping, Profile
+from ingest.read import FileFault, read_source_frame
 
 POLARS_TYPES = {"VARCHAR": pl.String, "DATE": pl.Date, "TIMESTAMP": pl.Datetime("us"), "DOUBLE": pl.Float64,
                 "BIGINT": pl.Int64, "BOOLEAN": pl.Boolean}
@@ -41,16 +43,20 @@ class ContractResult:
         return self.quarantine["row"].n_unique() if self.quarantine.height else 0
 
 
-def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, file: str
-                    ) -> tuple[dict[str, str], list[str], list[str]]:
-    """({canonical: source header}, missing optional canonical columns, unknown source headers).
+def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, file: str,
+                    computed: set[str] = frozenset()) -> tuple[dict[str, str], list[str], list[str]]:
+    """({canonical: source header}, missing optional canonical columns, unmapped source headers).
 
     A header matches exactly, else ignoring case; a canonical column the profile does not map may appear
-    under its canonical name. A missing required column is a FileFault."""
+    under its canonical name. `computed`: canonical columns the profile computes (constants, expressions,
+    lookups), read from no header. Unmapped headers leave out the profile's `ignore:` list and the columns its
+    filter, expressions and lookups read. A missing required column is a FileFault."""
     by_lower = {h.lower(): h for h in headers}
     found: dict[str, str] = {}
     missing_required, missing_optional = [], []
     for column in entity.columns:
+        if column.name in computed:
+            continue
         accepted = mapping.columns.get(column.name, ()) + (column.name,)
         header = next((h for h in accepted if h in headers), None) or next(
             (by_lower[h.lower()] for h in accepted if h.lower() in by_lower), None)
@@ -61,9 +67,13 @@ def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, 
         else:
             missing_optional.append(column.name)
     if missing_required:
+        none_matched = not found and not computed
+        hint = ("; no header row? none of the profile's headers is in the first row (if the file has no header row, "
+                "list its columns in order under `headers:`)") if none_matched else ""
+        shown = ", ".join(headers) if mapping.headers is None else "(header-less: " + ", ".join(headers) + ")"
         raise FileFault(file, f"missing required column(s): {', '.join(missing_required)}; "
-                              f"the file has: {', '.join(headers)}")
-    used = set(found.values())
+                              f"the header row reads: {shown[:300]}{hint}")
+    used = set(found.values()) | mapping.source_columns | set(mapping.ignore)
     unknown = [h for h in headers if h not in used]
     return found, missing_optional, unknown
 
@@ -158,36 +168,51 @@ def _quarantine_rows(rows: pl.Series, mask: pl.Series, column: str, source: pl.S
                         schema=QUARANTINE_SCHEMA)
 
 
-def _key_text(sources: list[pl.Series], rows: pl.Series) -> pl.Series:
-    """The key's source cells of the given file rows (1-based) as text joined by `|`, e.g. `P100|WC-1|2025-01-01`."""
-    positions = rows - 1
+def _key_text(sources: list[pl.Series], positions: pl.Series) -> pl.Series:
+    """The key's source cells at the given frame positions as text joined by `|`, e.g. `P100|WC-1|2025-01-01`."""
     cells = [_as_text(s.gather(positions)).fill_null("") for s in sources]
     return pl.DataFrame(cells).select(pl.concat_str([c.name for c in cells], separator="|"))[:, 0]
 
 
 def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, fmt: dict, file: str,
-                   excel: bool = False) -> ContractResult:
-    """Map, type and check one file's frame; return the loadable typed rows and the quarantine rows."""
+                   excel: bool = False, prepared: Prepared | None = None) -> ContractResult:
+    """Map, type and check one file's frame; return the loadable typed rows and the quarantine rows.
+
+    `prepared`: the profile's filter and computed columns applied to `frame` (ingest.mapping.prepare); without it,
+    every row of `frame` is read and every column comes from a header."""
+    if prepared is None:
+        prepared = Prepared(frame, pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64), frame.height)
+    frame = prepared.frame
+    computed = prepared.computed
     headers = list(frame.columns)
-    found, missing_optional, unknown = resolve_columns(headers, entity, mapping, file)
+    found, missing_optional, unknown = resolve_columns(headers, entity, mapping, file, set(computed))
     warnings = []
     if unknown:
         warnings.append(f"schema drift: unknown column(s) ignored: {', '.join(unknown)}")
     if missing_optional:
         warnings.append(f"optional column(s) absent, loaded as null: {', '.join(missing_optional)}")
+    if prepared.rows_filtered:
+        warnings.append(f"the profile's filter left out {prepared.rows_filtered} of {prepared.rows_in_file} rows")
     null_values = {str(v) for v in fmt.get("null_values", [""])}
-    rows = pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64)
+    rows = prepared.rows.alias("_row")
+    height = rows.len()
     typed: dict[str, pl.Series] = {}
     key_sources: dict[str, pl.Series] = {}
     problems: list[pl.DataFrame] = []
     for column in entity.columns:
         name, target = column.name, column.type
-        if name not in found:
-            typed[name] = pl.Series(name, [None] * frame.height, dtype=POLARS_TYPES[target])
+        if name not in found and name not in computed:
+            typed[name] = pl.Series(name, [None] * height, dtype=POLARS_TYPES[target])
             if column.required:  # unreachable: resolve_columns raised
                 raise FileFault(file, f"missing required column {name}")
             continue
-        source = frame[found[name]].alias(name)
+        source = (computed[name] if name in computed else frame[found[name]]).alias(name)
+        unmatched = None
+        if name in prepared.lookup_keys:
+            key = prepared.lookup_keys[name]
+            unmatched = key.is_not_null() & source.is_null()
+            if unmatched.any():  # the raw value is the key the other file does not hold
+                problems.append(_quarantine_rows(rows, unmatched, name, key, "lookup_missing"))
         if name in entity.key:
             key_sources[name] = source
         failed = None
@@ -223,6 +248,8 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
             problems.append(_quarantine_rows(rows, failed, name, source, reason))
         if column.required:
             missing = values.is_null() if failed is None else (values.is_null() & ~failed)
+            if unmatched is not None:
+                missing = missing & ~unmatched
             if missing.any():
                 problems.append(_quarantine_rows(rows, missing, name, source, "missing_required"))
         if column.domain:
@@ -230,17 +257,35 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
             if outside.any():
                 problems.append(_quarantine_rows(rows, outside, name, source, "out_of_domain"))
         typed[name] = values
-    canonical = pl.DataFrame(list(typed.values())).with_columns(rows)
+    canonical = pl.DataFrame(list(typed.values())).with_columns(rows, pl.int_range(height, dtype=pl.Int64)
+                                                                .alias("_pos"))
     key = list(entity.key)
     quarantine = pl.concat(problems) if problems else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     good = canonical.filter(~pl.col("_row").is_in(quarantine["row"].unique().implode())) if problems else canonical
     first = good.select(pl.struct(key).is_first_distinct())[:, 0]
     if not first.all():  # a key seen earlier in the file: the later rows are quarantined
-        repeated = good["_row"].filter(~first)
+        repeated = good.filter(~first)
+        sources = [key_sources.get(k, typed[k]) for k in key]
         quarantine = pl.concat([quarantine, pl.DataFrame(
-            {"row": repeated, "column": "+".join(key),
-             "raw_value": _key_text([key_sources[k] for k in key], repeated), "reason": "duplicate_key"},
+            {"row": repeated["_row"], "column": "+".join(key),
+             "raw_value": _key_text(sources, repeated["_pos"]), "reason": "duplicate_key"},
             schema=QUARANTINE_SCHEMA)])
         good = good.filter(first)
     quarantine = quarantine.sort(["row", "column"])
-    return ContractResult(good, quarantine, frame.height, warnings)
+    return ContractResult(good.drop("_pos"), quarantine, height, warnings)
+
+
+def check_file(path: Path, profile: Profile, entity_name: str, file: str, sheet: str | None = None
+               ) -> ContractResult:
+    """Read one file through its profile (filter and computed columns included) and check it against the
+    entity's contract; raise FileFault for a fault of the whole file. Touches no database."""
+    mapping = profile.entities[entity_name]
+    if is_constant_only(mapping):
+        if not path.is_file():
+            raise FileFault(file, "file not found")
+        frame = pl.DataFrame()
+    else:
+        frame = read_source_frame(path, profile, sheet, file, mapping)
+    prepared = prepare(frame, profile, mapping, path.parent, file)
+    return apply_contract(frame, ENTITIES[entity_name], mapping, profile.format, file,
+                          excel=profile.file_type == "xlsx", prepared=prepared)

@@ -189,4 +189,5 @@ QUARANTINE_REASONS = {
     "missing_required": "a required column is empty",
     "out_of_domain": "the value (after the profile's code mapping) is not in the column's domain",
     "duplicate_key": "the entity key already appeared earlier in the same file",
+    "lookup_missing": "the key (raw_value) of a profile lookup is not in the other entity's file of the extract",
 }
