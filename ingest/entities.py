@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ingest.domains import domain_codes
+
 # Lineage columns ingest adds to every raw table.
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source": "VARCHAR",  # landing folder name = source system id, e.g. erp-midstate
@@ -55,11 +57,12 @@ def _c(name, type_="VARCHAR", required=False, domain=None):
     return Column(name, type_, required, tuple(domain) if domain else None)
 
 
-STATES = ("RUNNING", "SETUP", "PLANNED_STOP", "UNPLANNED_STOP", "NO_ORDER")
-COST_CATEGORIES = ("license", "integration", "change_management", "training", "hardware", "services")
-PILOT_SCOPES = ("line", "area", "plant", "multi_plant")
-PILOT_STATUSES = ("running", "scaled", "stopped")
-DIRECTIONS = ("lower_is_better", "higher_is_better")
+# Checked domains: config/domains.yaml (each code with its description).
+STATES = domain_codes("machine_state")
+COST_CATEGORIES = domain_codes("cost_category")
+PILOT_SCOPES = domain_codes("pilot_scope")
+PILOT_STATUSES = domain_codes("pilot_status")
+DIRECTIONS = domain_codes("benefit_direction")
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
@@ -167,7 +170,7 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "systems", "pilots", ("system_id",),
             (_c("system_id", required=True), _c("plant_id"), _c("name"), _c("category"),
-             _c("status", domain=("active", "retired")), _c("retired_on", "DATE"), _c("replaced_by_initiative")),
+             _c("status", domain=domain_codes("system_status")), _c("retired_on", "DATE"), _c("replaced_by_initiative")),
             "The application landscape: which systems are active and which were retired by which initiative.",
             snapshot=True,
         ),

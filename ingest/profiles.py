@@ -124,6 +124,8 @@ def _check_format(path: Path, fmt: dict) -> None:
         _fail(path, "format.encoding", f"unknown encoding {encoding!r} (e.g. utf-8, utf-8-sig, utf-16, cp1252, "
                                        "latin-1)")
     for key in ("delimiter", "decimal", "thousands", "quote"):
+        if key == "quote" and fmt.get(key, '"') is None:
+            continue  # quote: null -- the files quote nothing
         if key in fmt and (not isinstance(fmt[key], str) or len(fmt[key]) != 1):
             _fail(path, f"format.{key}", f"must be one character, not {fmt[key]!r}")
     for key, sample in (("date_format", "%Y"), ("timestamp_format", "%Y")):
