@@ -9,7 +9,7 @@ import sys
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from opsready import paths
+from opsready import paths, preview
 
 EXAMPLE_QUERY = "select company, pilot_to_scale_rate, tier from marts.pilot_to_scale where grain='company'"
 
@@ -260,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _extra_commands():
         register(sub)
+    preview.register_cli(sub)
     return parser
 
 
