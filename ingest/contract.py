@@ -1,16 +1,19 @@
 """Check every row of a source frame against its canonical entity and type it (SPEC §3).
 
-Steps: map the profile's headers onto canonical columns, blank/null values to null, translate codes,
-type each column with the profile's formats, then reject rows: a value that cannot be typed
-(`unparseable_date`, `unparseable_number`), a required value missing (`missing_required`), a value outside
-the column's domain (`out_of_domain`), a key already seen earlier in the file (`duplicate_key`). One
-quarantine row per failing (row, column); each rejected row counts once. Everything else loads.
+Steps: map the profile's headers (and the columns it computes: ingest/mapping.py) onto canonical columns,
+blank/null values to null, translate codes, type each column with the profile's formats, then reject rows: a value
+that cannot be typed (`unparseable_date`, `unparseable_number`), a required value missing (`missing_required`), a
+value outside the column's domain (`out_of_domain`), a lookup key the other file lacks (`lookup_missing`), an id or
+code with a control character (`control_character`; free text loses its control characters other than tab and line
+ends instead), an observed date after the extract date plus a margin (`implausible_date`), a key already seen
+earlier in the file (`duplicate_key`). Reason codes load in upper case. One quarantine row per failing (row,
+column); each rejected row counts once. Everything else loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +30,10 @@ DEFAULT_FALSE = ("false", "0", "no", "n")
 EXCEL_EPOCH = date(1899, 12, 30)
 QUARANTINE_SCHEMA = {"row": pl.Int64, "column": pl.String, "raw_value": pl.String, "reason": pl.String}
 EXCEL_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+CONTROL = r"[\x00-\x1f\x7f]"  # in an id or code, any control character quarantines the row
+CONTROL_IN_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # removed from free text (tab and line ends stay)
+PLAUSIBLE_DAYS_AFTER_EXTRACT = 14  # default margin: a stop still open at the extract, time zones; not a typo'd year
+PLAUSIBLE_FROM = "1900-01-01"
 
 
 @dataclass
@@ -162,10 +169,26 @@ def _parse_boolean(raw: pl.Series, fmt: dict) -> pl.Series:
 
 
 def _quarantine_rows(rows: pl.Series, mask: pl.Series, column: str, source: pl.Series, reason: str) -> pl.DataFrame:
-    """One quarantine row per masked row; the raw value is the source cell as text (only these cells are cast)."""
-    return pl.DataFrame({"row": rows.filter(mask), "column": column,
-                         "raw_value": _as_text(source.filter(mask)).fill_null(""), "reason": reason},
+    """One quarantine row per masked row; the raw value is the source cell as text (only these cells are cast), its
+    control characters written as \\xNN so that they can be seen and stored."""
+    raw = _as_text(source.filter(mask)).fill_null("")
+    if reason == "control_character":
+        for code in sorted({ord(ch) for value in raw.str.extract_all(CONTROL).explode().drop_nulls() for ch in value}):
+            raw = raw.str.replace_all(chr(code), f"\\x{code:02x}", literal=True)
+    return pl.DataFrame({"row": rows.filter(mask), "column": column, "raw_value": raw, "reason": reason},
                         schema=QUARANTINE_SCHEMA)
+
+
+def _implausible(values: pl.Series, target: str, fmt: dict, extract_date: date) -> pl.Series:
+    """Observed dates/timestamps after the extract date plus the profile's margin, or before plausible_from."""
+    latest = extract_date + timedelta(days=int(fmt.get("plausible_days_after_extract", PLAUSIBLE_DAYS_AFTER_EXTRACT)))
+    earliest = date.fromisoformat(str(fmt.get("plausible_from", PLAUSIBLE_FROM)))
+    if target == "TIMESTAMP":
+        too_late = values >= datetime.combine(latest + timedelta(days=1), time())
+        too_early = values < datetime.combine(earliest, time())
+    else:
+        too_late, too_early = values > latest, values < earliest
+    return (too_late | too_early).fill_null(False)
 
 
 def _key_text(sources: list[pl.Series], positions: pl.Series) -> pl.Series:
@@ -175,11 +198,13 @@ def _key_text(sources: list[pl.Series], positions: pl.Series) -> pl.Series:
 
 
 def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, fmt: dict, file: str,
-                   excel: bool = False, prepared: Prepared | None = None) -> ContractResult:
+                   excel: bool = False, prepared: Prepared | None = None,
+                   extract_date: date | None = None) -> ContractResult:
     """Map, type and check one file's frame; return the loadable typed rows and the quarantine rows.
 
     `prepared`: the profile's filter and computed columns applied to `frame` (ingest.mapping.prepare); without it,
-    every row of `frame` is read and every column comes from a header."""
+    every row of `frame` is read and every column comes from a header. `extract_date`: the plausibility window of
+    observed dates ends there (plus the profile's margin); without it, it is not checked."""
     if prepared is None:
         prepared = Prepared(frame, pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64), frame.height)
     frame = prepared.frame
@@ -236,6 +261,15 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
             if code_map:
                 text = text.replace(code_map)
             if target == "VARCHAR":
+                if column.text:
+                    if text.str.contains(CONTROL_IN_TEXT).any():
+                        text = text.str.replace_all(CONTROL_IN_TEXT, "")
+                else:
+                    control = text.str.contains(CONTROL).fill_null(False)
+                    if control.any():
+                        failed, reason = control, "control_character"
+                if column.upper:
+                    text = text.str.to_uppercase()
                 values = text
             elif target in ("DATE", "TIMESTAMP"):
                 values = _parse_temporal(text, fmt, target, excel)
@@ -244,6 +278,10 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
                 values = _parse_number(text, fmt, integer=target == "BIGINT")
                 failed, reason = text.is_not_null() & values.is_null(), "unparseable_number"
         values = values.alias(name)
+        if column.observed and extract_date is not None and target in ("DATE", "TIMESTAMP"):
+            implausible = _implausible(values, target, fmt, extract_date)
+            if implausible.any():
+                problems.append(_quarantine_rows(rows, implausible, name, source, "implausible_date"))
         if failed is not None and failed.any():
             problems.append(_quarantine_rows(rows, failed, name, source, reason))
         if column.required:
@@ -275,8 +313,8 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
     return ContractResult(good.drop("_pos"), quarantine, height, warnings)
 
 
-def check_file(path: Path, profile: Profile, entity_name: str, file: str, sheet: str | None = None
-               ) -> ContractResult:
+def check_file(path: Path, profile: Profile, entity_name: str, file: str, sheet: str | None = None,
+               extract_date: date | None = None) -> ContractResult:
     """Read one file through its profile (filter and computed columns included) and check it against the
     entity's contract; raise FileFault for a fault of the whole file. Touches no database."""
     mapping = profile.entities[entity_name]
@@ -288,4 +326,4 @@ def check_file(path: Path, profile: Profile, entity_name: str, file: str, sheet:
         frame = read_source_frame(path, profile, sheet, file, mapping)
     prepared = prepare(frame, profile, mapping, path.parent, file)
     return apply_contract(frame, ENTITIES[entity_name], mapping, profile.format, file,
-                          excel=profile.file_type == "xlsx", prepared=prepared)
+                          excel=profile.file_type == "xlsx", prepared=prepared, extract_date=extract_date)

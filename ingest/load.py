@@ -190,7 +190,7 @@ def parse_file(lf: LandingFile) -> ContractResult:
     profile = load_profile(lf.source, lf.profile_dir)
     if profile is None:
         raise FileFault(lf.rel_path, f"unknown profile {lf.source!r}")
-    result = check_file(lf.path, profile, lf.entity, lf.rel_path, lf.sheet)
+    result = check_file(lf.path, profile, lf.entity, lf.rel_path, lf.sheet, lf.extract_date)
     if result.rows_read == 0:
         result.warnings.append("no data rows (header only)")
     return result
