@@ -55,8 +55,8 @@ def _cleaned(frame: pl.DataFrame, names: set[str], fmt: dict) -> pl.DataFrame:
 def _require_columns(frame: pl.DataFrame, names: set[str], what: str, file: str) -> None:
     absent = sorted(names - set(frame.columns))
     if absent:
-        raise FileFault(file, f"the profile's {what} reads column(s) {', '.join(absent)} that the file does not "
-                              f"have; the file's header: {', '.join(frame.columns)}")
+        raise FileFault(file, f"the file lacks column(s) {', '.join(absent)}, which the profile's {what} read; "
+                              f"the file's header: {', '.join(frame.columns)}")
 
 
 def _lookup_table(profile: Profile, entity: str, folder: Path, key: str, value: str, file: str) -> pl.DataFrame:
