@@ -31,7 +31,9 @@ EXCEL_EPOCH = date(1899, 12, 30)
 QUARANTINE_SCHEMA = {"row": pl.Int64, "column": pl.String, "raw_value": pl.String, "reason": pl.String}
 EXCEL_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 CONTROL = r"[\x00-\x1f\x7f]"  # in an id or code, any control character quarantines the row
+CONTROL_CHARS = [chr(c) for c in (*range(32), 127)]  # the same, for str.contains_any (Aho-Corasick: faster)
 CONTROL_IN_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # removed from free text (tab and line ends stay)
+CONTROL_IN_TEXT_CHARS = [c for c in CONTROL_CHARS if c not in "\t\n\r"]
 PLAUSIBLE_DAYS_AFTER_EXTRACT = 14  # default margin: a stop still open at the extract, time zones; not a typo'd year
 PLAUSIBLE_FROM = "1900-01-01"
 
@@ -262,10 +264,10 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
                 text = text.replace(code_map)
             if target == "VARCHAR":
                 if column.text:
-                    if text.str.contains(CONTROL_IN_TEXT).any():
+                    if text.str.contains_any(CONTROL_IN_TEXT_CHARS).any():
                         text = text.str.replace_all(CONTROL_IN_TEXT, "")
                 else:
-                    control = text.str.contains(CONTROL).fill_null(False)
+                    control = text.str.contains_any(CONTROL_CHARS).fill_null(False)
                     if control.any():
                         failed, reason = control, "control_character"
                 if column.upper:
