@@ -3,12 +3,14 @@
 For each file and each entity the profile maps it to: the canonical columns and where each comes from, the first
 rows after mapping and typing, the rows the load would quarantine (counts by reason, with examples), the
 columns no profile key reads (they would be reported as schema drift) and those its `ignore:` list names. A
-file that could not load at all gets its one-line fault instead.
+file that could not load at all gets its one-line fault instead. Observed dates are checked against the extract
+date when the file lies in a `<YYYY-MM-DD>` folder.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -42,6 +44,15 @@ def entities_of(profile: Profile, file_name: str) -> list[str]:
     return hits or ([stem] if stem in profile.entities and ext == profile.file_type else [])
 
 
+def _extract_date(path: Path) -> date | None:
+    """The extract date of a file in a landing folder (`<source>/<YYYY-MM-DD>/<file>`): the plausibility window of
+    observed dates ends there; None elsewhere (not checked)."""
+    try:
+        return date.fromisoformat(path.parent.name)
+    except ValueError:
+        return None
+
+
 def _origin(mapping: EntityMapping, column: str, found: dict[str, str]) -> str:
     """Where a canonical column's values come from, in the profile's words."""
     if column in mapping.constants:
@@ -71,7 +82,7 @@ def preview_file(path: Path, profile: Profile, entity_name: str) -> FilePreview:
         found, _, unmapped = resolve_columns(list(prepared.frame.columns), entity, mapping, file,
                                              set(prepared.computed))
         result = apply_contract(frame, entity, mapping, profile.format, file, excel=profile.file_type == "xlsx",
-                                prepared=prepared)
+                                prepared=prepared, extract_date=_extract_date(path))
     except FileFault as fault:
         lines.append(f"the whole file would be quarantined: {fault}")
         return FilePreview(file, entity_name, "\n".join(lines), str(fault))
