@@ -88,7 +88,11 @@ def prepare(frame: pl.DataFrame, profile: Profile, mapping: EntityMapping, folde
     work = _cleaned(frame.select(sorted(read)), read, fmt).with_columns(row_numbers) if read else row_numbers.to_frame()
     keep = None
     if mapping.filter:
-        keep = work.select(pl.sql_expr(mapping.filter).fill_null(False).alias("keep"))["keep"]
+        try:
+            keep = work.select(pl.sql_expr(mapping.filter).fill_null(False).alias("keep"))["keep"]
+        except Exception as exc:  # e.g. a CAST that some value of this file cannot take
+            raise FileFault(file, f"the profile's filter ({mapping.filter!r}) fails on this file: "
+                                  f"{str(exc).splitlines()[0]}") from None
         work = work.filter(keep)
         frame = frame.filter(keep)
     rows = work["_row"]
