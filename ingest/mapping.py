@@ -91,8 +91,9 @@ def prepare(frame: pl.DataFrame, profile: Profile, mapping: EntityMapping, folde
         try:
             keep = work.select(pl.sql_expr(mapping.filter).fill_null(False).alias("keep"))["keep"]
         except Exception as exc:  # e.g. a CAST that some value of this file cannot take
-            raise FileFault(file, f"the profile's filter ({mapping.filter!r}) fails on this file: "
-                                  f"{str(exc).splitlines()[0]}") from None
+            raise FileFault(file, f"the profile's filter ({mapping.filter!r}) fails on this file's values "
+                                  f"({type(exc).__name__}); TRY_CAST instead of CAST gives null where a value "
+                                  "does not convert") from None
         work = work.filter(keep)
         frame = frame.filter(keep)
     rows = work["_row"]
@@ -103,8 +104,9 @@ def prepare(frame: pl.DataFrame, profile: Profile, mapping: EntityMapping, folde
         try:
             computed[column] = work.select(pl.sql_expr(text).alias(column)).to_series()
         except Exception as exc:  # an expression valid in the profile that cannot run on this file's values
-            raise FileFault(file, f"the profile's expression for {column} ({text!r}) fails on this file: "
-                                  f"{str(exc).splitlines()[0]}") from None
+            raise FileFault(file, f"the profile's expression for {column} ({text!r}) fails on this file's values "
+                                  f"({type(exc).__name__}); TRY_CAST instead of CAST gives null where a value "
+                                  "does not convert") from None
     lookup_keys: dict[str, pl.Series] = {}
     for column, lookup in mapping.lookups.items():
         table = _lookup_table(profile, lookup.entity, folder, lookup.key, lookup.value, file)

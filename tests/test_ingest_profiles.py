@@ -167,3 +167,25 @@ def test_an_expression_reading_a_column_the_file_lacks_fails_the_file_naming_it(
     assert result.status == "failed"
     assert result.message == ("erp-headed/2025-01-31/items.csv: the file lacks column(s) subkind, which the profile's "
                               "filter, expressions or lookups read; the file's header: number, kind")
+
+
+def test_an_expression_failing_on_a_value_fails_the_file_without_printing_the_value(tmp_path):
+    profiles = tmp_path / "profiles"
+    write_profile(profiles, """\
+        profile: erp-headed
+        kind: erp
+        format: {type: csv}
+        entities:
+          materials:
+            file: items.csv
+            filter: "CAST(cost AS DOUBLE) > 0"
+            columns: {plant_id: {constant: T1}, material_id: number}
+        """, name="erp-headed")
+    folder = tmp_path / "landing" / "erp-headed" / "2025-01-31"
+    folder.mkdir(parents=True)
+    (folder / "items.csv").write_text("number,cost\nA,1\nB,secret-7\n", encoding="utf-8")
+    result = load_entity(duckdb.connect(), "materials", tmp_path / "landing", "run-1", profile_dir=profiles)[0]
+    assert result.status == "failed"
+    assert result.message.startswith("erp-headed/2025-01-31/items.csv: the profile's filter ('CAST(cost AS DOUBLE) > "
+                                     "0') fails on this file's values (")
+    assert "TRY_CAST" in result.message and "secret-7" not in result.message
