@@ -37,3 +37,11 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Generic data test: every non-null value of the column is a code of the domain in config/domains.yaml
+    (raw.domain_values), e.g. `- in_domain: {arguments: {domain: criticality}}`. -#}
+{% test in_domain(model, column_name, domain) %}
+select {{ column_name }} as value_outside_domain
+from {{ model }}
+where {{ column_name }} is not null and {{ column_name }} not in {{ mdq_domain(domain) }}
+{% endtest %}
