@@ -75,3 +75,19 @@ def test_adding_a_code_to_the_file_changes_the_next_build(tmp_path):
     result = dbt_build(warehouse, tmp_path / "second", SELECTION)
     assert result.returncode == 0, result.stdout[-3000:]
     assert _validity(warehouse) == (pytest.approx(2 / 3), [("M3", "material_type_allowed")])
+
+
+def test_great_expectations_value_sets_are_the_domains(tmp_path):
+    """expectations/materials.json names the domain; a unit of the file passes the in-set expectation, another fails."""
+    import polars as pl
+
+    from ingest.gx import validate_frame
+
+    def base_uom_outcome(units: list[str]):
+        frame = pl.DataFrame({"plant_id": ["P1"] * len(units), "material_id": [f"M{i}" for i in range(len(units))],
+                              "base_uom": units})
+        return next(o for o in validate_frame("materials", frame) if "in_set(base_uom)" in o.expectation)
+
+    assert base_uom_outcome(["EA", "LB", "OZ"]).success  # LB and OZ: codes of config/domains.yaml
+    failed = base_uom_outcome(["EA", "STK"])
+    assert not failed.success and failed.severity == "warning" and "1 of 2" in failed.observed
