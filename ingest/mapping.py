@@ -86,7 +86,6 @@ def prepare(frame: pl.DataFrame, profile: Profile, mapping: EntityMapping, folde
     _require_columns(frame, read, "filter, expressions or lookups", file)
     row_numbers = pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True).alias("_row")
     work = _cleaned(frame.select(sorted(read)), read, fmt).with_columns(row_numbers) if read else row_numbers.to_frame()
-    keep = None
     if mapping.filter:
         try:
             keep = work.select(pl.sql_expr(mapping.filter).fill_null(False).alias("keep"))["keep"]
@@ -115,8 +114,3 @@ def prepare(frame: pl.DataFrame, profile: Profile, mapping: EntityMapping, folde
                                                default=None, return_dtype=table.schema[lookup.value]).alias(column)
         lookup_keys[column] = keys.alias(lookup.from_column)
     return Prepared(frame, rows, rows_in_file, computed, lookup_keys)
-
-
-def used_columns(mapping: EntityMapping) -> set[str]:
-    """Source columns the profile reads besides `columns:` headers (not schema drift)."""
-    return mapping.source_columns
