@@ -1,9 +1,12 @@
 """Source profiles: one YAML file per source system under `ingest/profiles/`.
 
 A profile says how one system writes its extracts (file format, delimiter, decimal comma, date formats,
-encoding, header rows, Excel sheets) and maps each of its files onto a canonical entity of
-`ingest.entities`: which header holds which canonical column and which codes translate to which canonical
-values. Adding a system is a new YAML file; see `ingest/README.md`.
+encoding, header rows or the columns of a header-less file, Excel sheets) and maps each of its files onto a
+canonical entity of `ingest.entities`: which header holds which canonical column, which columns are constants,
+SQL expressions or lookups in another file of the extract, which codes translate to which canonical values, which
+rows to read (`filter`) and which columns are known and not wanted (`ignore`). Everything is checked here, when the
+profile is loaded; an error names the profile file and the key. Adding a system is a new YAML file; see
+`ingest/README.md` (every key is documented there).
 """
 
 from __future__ import annotations
