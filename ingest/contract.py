@@ -1,22 +1,27 @@
 """Check every row of a source frame against its canonical entity and type it (SPEC §3).
 
-Steps: map the profile's headers onto canonical columns, blank/null values to null, translate codes,
-type each column with the profile's formats, then reject rows: a value that cannot be typed
-(`unparseable_date`, `unparseable_number`), a required value missing (`missing_required`), a value outside
-the column's domain (`out_of_domain`), a key already seen earlier in the file (`duplicate_key`). One
-quarantine row per failing (row, column); each rejected row counts once. Everything else loads.
+Steps: map the profile's headers (and the columns it computes: ingest/mapping.py) onto canonical columns,
+blank/null values to null, translate codes, type each column with the profile's formats, then reject rows: a value
+that cannot be typed (`unparseable_date`, `unparseable_number`), a required value missing (`missing_required`), a
+value outside the column's domain (`out_of_domain`), a lookup key the other file lacks (`lookup_missing`), an id or
+code with a control character (`control_character`; free text loses its control characters other than tab and line
+ends instead), an observed date after the extract date plus a margin (`implausible_date`), a key already seen
+earlier in the file (`duplicate_key`). Reason codes load in upper case. One quarantine row per failing (row,
+column); each rejected row counts once. Everything else loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import polars as pl
 
-from ingest.entities import Entity
-from ingest.profiles import EntityMapping
-from ingest.read import FileFault
+from ingest.entities import ENTITIES, Entity
+from ingest.mapping import Prepared, is_constant_only, prepare
+from ingest.profiles import EntityMapping, Profile
+from ingest.read import FileFault, read_source_frame
 
 POLARS_TYPES = {"VARCHAR": pl.String, "DATE": pl.Date, "TIMESTAMP": pl.Datetime("us"), "DOUBLE": pl.Float64,
                 "BIGINT": pl.Int64, "BOOLEAN": pl.Boolean}
@@ -25,6 +30,12 @@ DEFAULT_FALSE = ("false", "0", "no", "n")
 EXCEL_EPOCH = date(1899, 12, 30)
 QUARANTINE_SCHEMA = {"row": pl.Int64, "column": pl.String, "raw_value": pl.String, "reason": pl.String}
 EXCEL_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+CONTROL = r"[\x00-\x1f\x7f]"  # in an id or code, any control character quarantines the row
+CONTROL_CHARS = [chr(c) for c in (*range(32), 127)]  # the same, for str.contains_any (Aho-Corasick: faster)
+CONTROL_IN_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # removed from free text (tab and line ends stay)
+CONTROL_IN_TEXT_CHARS = [c for c in CONTROL_CHARS if c not in "\t\n\r"]
+PLAUSIBLE_DAYS_AFTER_EXTRACT = 14  # default margin: a stop still open at the extract, time zones; not a typo'd year
+PLAUSIBLE_FROM = "1900-01-01"
 
 
 @dataclass
@@ -41,16 +52,20 @@ class ContractResult:
         return self.quarantine["row"].n_unique() if self.quarantine.height else 0
 
 
-def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, file: str
-                    ) -> tuple[dict[str, str], list[str], list[str]]:
-    """({canonical: source header}, missing optional canonical columns, unknown source headers).
+def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, file: str,
+                    computed: set[str] = frozenset()) -> tuple[dict[str, str], list[str], list[str]]:
+    """({canonical: source header}, missing optional canonical columns, unmapped source headers).
 
     A header matches exactly, else ignoring case; a canonical column the profile does not map may appear
-    under its canonical name. A missing required column is a FileFault."""
+    under its canonical name. `computed`: canonical columns the profile computes (constants, expressions,
+    lookups), read from no header. Unmapped headers leave out the profile's `ignore:` list and the columns its
+    filter, expressions and lookups read. A missing required column is a FileFault."""
     by_lower = {h.lower(): h for h in headers}
     found: dict[str, str] = {}
     missing_required, missing_optional = [], []
     for column in entity.columns:
+        if column.name in computed:
+            continue
         accepted = mapping.columns.get(column.name, ()) + (column.name,)
         header = next((h for h in accepted if h in headers), None) or next(
             (by_lower[h.lower()] for h in accepted if h.lower() in by_lower), None)
@@ -61,9 +76,13 @@ def resolve_columns(headers: list[str], entity: Entity, mapping: EntityMapping, 
         else:
             missing_optional.append(column.name)
     if missing_required:
+        none_matched = not found and not computed
+        hint = ("; no header row? none of the profile's headers is in the first row (if the file has no header row, "
+                "list its columns in order under `headers:`)") if none_matched else ""
+        shown = ", ".join(headers) if mapping.headers is None else "(header-less: " + ", ".join(headers) + ")"
         raise FileFault(file, f"missing required column(s): {', '.join(missing_required)}; "
-                              f"the file has: {', '.join(headers)}")
-    used = set(found.values())
+                              f"the header row reads: {shown[:300]}{hint}")
+    used = set(found.values()) | mapping.source_columns | set(mapping.ignore)
     unknown = [h for h in headers if h not in used]
     return found, missing_optional, unknown
 
@@ -152,42 +171,75 @@ def _parse_boolean(raw: pl.Series, fmt: dict) -> pl.Series:
 
 
 def _quarantine_rows(rows: pl.Series, mask: pl.Series, column: str, source: pl.Series, reason: str) -> pl.DataFrame:
-    """One quarantine row per masked row; the raw value is the source cell as text (only these cells are cast)."""
-    return pl.DataFrame({"row": rows.filter(mask), "column": column,
-                         "raw_value": _as_text(source.filter(mask)).fill_null(""), "reason": reason},
+    """One quarantine row per masked row; the raw value is the source cell as text (only these cells are cast), its
+    control characters written as \\xNN so that they can be seen and stored."""
+    raw = _as_text(source.filter(mask)).fill_null("")
+    if reason == "control_character":
+        for code in sorted({ord(ch) for value in raw.str.extract_all(CONTROL).explode().drop_nulls() for ch in value}):
+            raw = raw.str.replace_all(chr(code), f"\\x{code:02x}", literal=True)
+    return pl.DataFrame({"row": rows.filter(mask), "column": column, "raw_value": raw, "reason": reason},
                         schema=QUARANTINE_SCHEMA)
 
 
-def _key_text(sources: list[pl.Series], rows: pl.Series) -> pl.Series:
-    """The key's source cells of the given file rows (1-based) as text joined by `|`, e.g. `P100|WC-1|2025-01-01`."""
-    positions = rows - 1
+def _implausible(values: pl.Series, target: str, fmt: dict, extract_date: date) -> pl.Series:
+    """Observed dates/timestamps after the extract date plus the profile's margin, or before plausible_from."""
+    latest = extract_date + timedelta(days=int(fmt.get("plausible_days_after_extract", PLAUSIBLE_DAYS_AFTER_EXTRACT)))
+    earliest = date.fromisoformat(str(fmt.get("plausible_from", PLAUSIBLE_FROM)))
+    if target == "TIMESTAMP":
+        too_late = values >= datetime.combine(latest + timedelta(days=1), time())
+        too_early = values < datetime.combine(earliest, time())
+    else:
+        too_late, too_early = values > latest, values < earliest
+    return (too_late | too_early).fill_null(False)
+
+
+def _key_text(sources: list[pl.Series], positions: pl.Series) -> pl.Series:
+    """The key's source cells at the given frame positions as text joined by `|`, e.g. `P100|WC-1|2025-01-01`."""
     cells = [_as_text(s.gather(positions)).fill_null("") for s in sources]
     return pl.DataFrame(cells).select(pl.concat_str([c.name for c in cells], separator="|"))[:, 0]
 
 
 def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, fmt: dict, file: str,
-                   excel: bool = False) -> ContractResult:
-    """Map, type and check one file's frame; return the loadable typed rows and the quarantine rows."""
+                   excel: bool = False, prepared: Prepared | None = None,
+                   extract_date: date | None = None) -> ContractResult:
+    """Map, type and check one file's frame; return the loadable typed rows and the quarantine rows.
+
+    `prepared`: the profile's filter and computed columns applied to `frame` (ingest.mapping.prepare); without it,
+    every row of `frame` is read and every column comes from a header. `extract_date`: the plausibility window of
+    observed dates ends there (plus the profile's margin); without it, it is not checked."""
+    if prepared is None:
+        prepared = Prepared(frame, pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64), frame.height)
+    frame = prepared.frame
+    computed = prepared.computed
     headers = list(frame.columns)
-    found, missing_optional, unknown = resolve_columns(headers, entity, mapping, file)
+    found, missing_optional, unknown = resolve_columns(headers, entity, mapping, file, set(computed))
     warnings = []
     if unknown:
         warnings.append(f"schema drift: unknown column(s) ignored: {', '.join(unknown)}")
     if missing_optional:
         warnings.append(f"optional column(s) absent, loaded as null: {', '.join(missing_optional)}")
+    if prepared.rows_filtered:
+        warnings.append(f"the profile's filter left out {prepared.rows_filtered} of {prepared.rows_in_file} rows")
     null_values = {str(v) for v in fmt.get("null_values", [""])}
-    rows = pl.Series("_row", range(1, frame.height + 1), dtype=pl.Int64)
+    rows = prepared.rows.alias("_row")
+    height = rows.len()
     typed: dict[str, pl.Series] = {}
     key_sources: dict[str, pl.Series] = {}
     problems: list[pl.DataFrame] = []
     for column in entity.columns:
         name, target = column.name, column.type
-        if name not in found:
-            typed[name] = pl.Series(name, [None] * frame.height, dtype=POLARS_TYPES[target])
+        if name not in found and name not in computed:
+            typed[name] = pl.Series(name, [None] * height, dtype=POLARS_TYPES[target])
             if column.required:  # unreachable: resolve_columns raised
                 raise FileFault(file, f"missing required column {name}")
             continue
-        source = frame[found[name]].alias(name)
+        source = (computed[name] if name in computed else frame[found[name]]).alias(name)
+        unmatched = None
+        if name in prepared.lookup_keys:
+            key = prepared.lookup_keys[name]
+            unmatched = key.is_not_null() & source.is_null()
+            if unmatched.any():  # the raw value is the key the other file does not hold
+                problems.append(_quarantine_rows(rows, unmatched, name, key, "lookup_missing"))
         if name in entity.key:
             key_sources[name] = source
         failed = None
@@ -211,6 +263,15 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
             if code_map:
                 text = text.replace(code_map)
             if target == "VARCHAR":
+                if column.text:
+                    if text.str.contains_any(CONTROL_IN_TEXT_CHARS).any():
+                        text = text.str.replace_all(CONTROL_IN_TEXT, "")
+                else:
+                    control = text.str.contains_any(CONTROL_CHARS).fill_null(False)
+                    if control.any():
+                        failed, reason = control, "control_character"
+                if column.upper:
+                    text = text.str.to_uppercase()
                 values = text
             elif target in ("DATE", "TIMESTAMP"):
                 values = _parse_temporal(text, fmt, target, excel)
@@ -219,10 +280,16 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
                 values = _parse_number(text, fmt, integer=target == "BIGINT")
                 failed, reason = text.is_not_null() & values.is_null(), "unparseable_number"
         values = values.alias(name)
+        if column.observed and extract_date is not None and target in ("DATE", "TIMESTAMP"):
+            implausible = _implausible(values, target, fmt, extract_date)
+            if implausible.any():
+                problems.append(_quarantine_rows(rows, implausible, name, source, "implausible_date"))
         if failed is not None and failed.any():
             problems.append(_quarantine_rows(rows, failed, name, source, reason))
         if column.required:
             missing = values.is_null() if failed is None else (values.is_null() & ~failed)
+            if unmatched is not None:
+                missing = missing & ~unmatched
             if missing.any():
                 problems.append(_quarantine_rows(rows, missing, name, source, "missing_required"))
         if column.domain:
@@ -230,17 +297,35 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
             if outside.any():
                 problems.append(_quarantine_rows(rows, outside, name, source, "out_of_domain"))
         typed[name] = values
-    canonical = pl.DataFrame(list(typed.values())).with_columns(rows)
+    canonical = pl.DataFrame(list(typed.values())).with_columns(rows, pl.int_range(height, dtype=pl.Int64)
+                                                                .alias("_pos"))
     key = list(entity.key)
     quarantine = pl.concat(problems) if problems else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     good = canonical.filter(~pl.col("_row").is_in(quarantine["row"].unique().implode())) if problems else canonical
     first = good.select(pl.struct(key).is_first_distinct())[:, 0]
     if not first.all():  # a key seen earlier in the file: the later rows are quarantined
-        repeated = good["_row"].filter(~first)
+        repeated = good.filter(~first)
+        sources = [key_sources.get(k, typed[k]) for k in key]
         quarantine = pl.concat([quarantine, pl.DataFrame(
-            {"row": repeated, "column": "+".join(key),
-             "raw_value": _key_text([key_sources[k] for k in key], repeated), "reason": "duplicate_key"},
+            {"row": repeated["_row"], "column": "+".join(key),
+             "raw_value": _key_text(sources, repeated["_pos"]), "reason": "duplicate_key"},
             schema=QUARANTINE_SCHEMA)])
         good = good.filter(first)
     quarantine = quarantine.sort(["row", "column"])
-    return ContractResult(good, quarantine, frame.height, warnings)
+    return ContractResult(good.drop("_pos"), quarantine, height, warnings)
+
+
+def check_file(path: Path, profile: Profile, entity_name: str, file: str, sheet: str | None = None,
+               extract_date: date | None = None) -> ContractResult:
+    """Read one file through its profile (filter and computed columns included) and check it against the
+    entity's contract; raise FileFault for a fault of the whole file. Touches no database."""
+    mapping = profile.entities[entity_name]
+    if is_constant_only(mapping):
+        if not path.is_file():
+            raise FileFault(file, "file not found")
+        frame = pl.DataFrame()
+    else:
+        frame = read_source_frame(path, profile, sheet, file, mapping)
+    prepared = prepare(frame, profile, mapping, path.parent, file)
+    return apply_contract(frame, ENTITIES[entity_name], mapping, profile.format, file,
+                          excel=profile.file_type == "xlsx", prepared=prepared, extract_date=extract_date)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ingest.domains import domain_codes
+
 # Lineage columns ingest adds to every raw table.
 LINEAGE_COLUMNS: dict[str, str] = {
     "_source": "VARCHAR",  # landing folder name = source system id, e.g. erp-midstate
@@ -31,6 +33,12 @@ class Column:
     type: str  # VARCHAR, DATE, TIMESTAMP, DOUBLE, BIGINT, BOOLEAN
     required: bool = False  # a null here quarantines the row
     domain: tuple[str, ...] | None = None  # allowed values (after profile code mapping)
+    # VARCHAR: free text (control characters other than tab and line ends are removed) or, if False, an id or code
+    # (a control character quarantines the row: a NUL in an id would make a phantom record)
+    text: bool = False
+    upper: bool = False  # codes compared without case: loaded in upper case (reason codes)
+    # DATE/TIMESTAMP: something the extract observed, so not later than its extract date plus the profile's margin
+    observed: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,29 +59,34 @@ class Entity:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name, type_="VARCHAR", required=False, domain=None):
-    return Column(name, type_, required, tuple(domain) if domain else None)
+def _c(name, type_="VARCHAR", required=False, domain=None, text=False, upper=False, observed=False):
+    return Column(name, type_, required, tuple(domain) if domain else None, text, upper, observed)
 
 
-STATES = ("RUNNING", "SETUP", "PLANNED_STOP", "UNPLANNED_STOP", "NO_ORDER")
-COST_CATEGORIES = ("license", "integration", "change_management", "training", "hardware", "services")
-PILOT_SCOPES = ("line", "area", "plant", "multi_plant")
-PILOT_STATUSES = ("running", "scaled", "stopped")
-DIRECTIONS = ("lower_is_better", "higher_is_better")
+def _text(name):
+    return _c(name, text=True)
+
+
+# Checked domains: config/domains.yaml (each code with its description).
+STATES = domain_codes("machine_state")
+COST_CATEGORIES = domain_codes("cost_category")
+PILOT_SCOPES = domain_codes("pilot_scope")
+PILOT_STATUSES = domain_codes("pilot_status")
+DIRECTIONS = domain_codes("benefit_direction")
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in [
         Entity(
             "plants", "erp", ("plant_id",),
-            (_c("plant_id", required=True), _c("plant_name"), _c("company", required=True), _c("country"),
+            (_c("plant_id", required=True), _text("plant_name"), _c("company", required=True), _c("country"),
              _c("timezone", required=True)),
             "Plants with the company that owns them and their IANA time zone.", snapshot=True,
         ),
         Entity(
             "work_centers", "erp", ("work_center_id",),
             (_c("work_center_id", required=True), _c("plant_id", required=True), _c("line_id", required=True),
-             _c("description"), _c("is_bottleneck", "BOOLEAN"), _c("ideal_cycle_time_s", "DOUBLE"),
+             _text("description"), _c("is_bottleneck", "BOOLEAN"), _c("ideal_cycle_time_s", "DOUBLE"),
              _c("criticality")),
             "Work centers (machines or cells) grouped into lines.", snapshot=True,
         ),
@@ -86,8 +99,8 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "materials", "erp", ("plant_id", "material_id"),
             (_c("plant_id", required=True), _c("material_id", required=True), _c("material_type"),
-             _c("base_uom"), _c("description"), _c("standard_cost", "DOUBLE"), _c("lead_time_days", "BIGINT"),
-             _c("procurement_type"), _c("changed_at", "TIMESTAMP")),
+             _c("base_uom"), _text("description"), _c("standard_cost", "DOUBLE"), _c("lead_time_days", "BIGINT"),
+             _c("procurement_type"), _c("changed_at", "TIMESTAMP", observed=True)),
             "Plant-level material master.", snapshot=True,
         ),
         Entity(
@@ -100,12 +113,12 @@ ENTITIES: dict[str, Entity] = {
             "production_orders", "erp", ("order_id",),
             (_c("order_id", required=True), _c("plant_id", required=True), _c("work_center_id"),
              _c("material_id"), _c("planned_qty", "DOUBLE"), _c("yield_qty", "DOUBLE"), _c("scrap_qty", "DOUBLE"),
-             _c("started_at", "TIMESTAMP"), _c("finished_at", "TIMESTAMP")),
+             _c("started_at", "TIMESTAMP", observed=True), _c("finished_at", "TIMESTAMP", observed=True)),
             "Production orders with confirmed yield and scrap.",
         ),
         Entity(
             "cost_ledger", "erp", ("posting_id",),
-            (_c("posting_id", required=True), _c("posting_date", "DATE", required=True), _c("initiative_id"),
+            (_c("posting_id", required=True), _c("posting_date", "DATE", required=True, observed=True), _c("initiative_id"),
              _c("plant_id"), _c("category", required=True, domain=COST_CATEGORIES),
              _c("amount", "DOUBLE", required=True), _c("currency", required=True)),
             "Cost postings against roadmap initiatives.",
@@ -113,61 +126,63 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "machine_states", "mes", ("plant_id", "work_center_id", "started_at"),
             (_c("plant_id", required=True), _c("work_center_id", required=True),
-             _c("started_at", "TIMESTAMP", required=True), _c("ended_at", "TIMESTAMP", required=True),
-             _c("state", required=True, domain=STATES), _c("reason_code")),
+             _c("started_at", "TIMESTAMP", required=True, observed=True),
+             _c("ended_at", "TIMESTAMP", required=True, observed=True),
+             _c("state", required=True, domain=STATES), _c("reason_code", upper=True)),
             "Machine state intervals from MES.",
         ),
         Entity(
             "production_counts", "mes", ("plant_id", "work_center_id", "hour"),
             (_c("plant_id", required=True), _c("work_center_id", required=True),
-             _c("hour", "TIMESTAMP", required=True), _c("material_id"), _c("produced_qty", "DOUBLE", required=True),
+             _c("hour", "TIMESTAMP", required=True, observed=True), _c("material_id"), _c("produced_qty", "DOUBLE", required=True),
              _c("good_qty", "DOUBLE", required=True), _c("reject_qty", "DOUBLE")),
             "Hourly produced, good and rejected quantities from MES.",
         ),
         Entity(
             "quality_escapes", "mes", ("plant_id", "work_center_id", "month"),
-            (_c("plant_id", required=True), _c("work_center_id", required=True), _c("month", "DATE", required=True),
+            (_c("plant_id", required=True), _c("work_center_id", required=True), _c("month", "DATE", required=True, observed=True),
              _c("shipped_units", "BIGINT", required=True), _c("escaped_defects", "BIGINT", required=True)),
             "Monthly shipped units and defects that escaped to customers, per work center.",
         ),
         Entity(
             "reason_codes", "mes", ("plant_id", "reason_code"),
-            (_c("plant_id", required=True), _c("reason_code", required=True), _c("category"), _c("description")),
+            (_c("plant_id", required=True), _c("reason_code", required=True, upper=True), _c("category"),
+             _text("description")),
             "Each plant's standard downtime reason catalogue.", snapshot=True,
         ),
         Entity(
             "initiatives", "pilots", ("initiative_id",),
-            (_c("initiative_id", required=True), _c("company", required=True), _c("name"), _c("technology"),
-             _c("wave", "BIGINT", required=True), _c("capability_enabled"), _c("outcome_kpi"),
-             _c("outcome_target"), _c("dependencies"), _c("exit_criteria"), _c("license_budget", "DOUBLE"),
+            (_c("initiative_id", required=True), _c("company", required=True), _text("name"), _text("technology"),
+             _c("wave", "BIGINT", required=True), _text("capability_enabled"), _text("outcome_kpi"),
+             _text("outcome_target"), _text("dependencies"), _text("exit_criteria"), _c("license_budget", "DOUBLE"),
              _c("change_budget", "DOUBLE"), _c("total_budget", "DOUBLE"), _c("planned_annual_benefit", "DOUBLE"),
-             _c("systems_sunset")),
+             _text("systems_sunset")),
             "Roadmap initiatives with the four answers, budgets and planned benefit.", snapshot=True,
         ),
         Entity(
             "pilots", "pilots", ("pilot_id",),
             (_c("pilot_id", required=True), _c("initiative_id", required=True), _c("plant_id", required=True),
-             _c("pilot_name"), _c("scope", domain=PILOT_SCOPES), _c("work_center_id"),
+             _text("pilot_name"), _c("scope", domain=PILOT_SCOPES), _c("work_center_id"),
              _c("started_on", "DATE", required=True), _c("planned_end_on", "DATE")),
             "Pilots of initiatives at plants.", snapshot=True,
         ),
         Entity(
             "pilot_status_log", "pilots", ("pilot_id", "status_on"),
-            (_c("pilot_id", required=True), _c("status_on", "DATE", required=True),
-             _c("status", required=True, domain=PILOT_STATUSES), _c("note")),
+            (_c("pilot_id", required=True), _c("status_on", "DATE", required=True, observed=True),
+             _c("status", required=True, domain=PILOT_STATUSES), _text("note")),
             "Every status change of every pilot.", snapshot=True,
         ),
         Entity(
             "benefit_log", "pilots", ("initiative_id", "plant_id", "month"),
-            (_c("initiative_id", required=True), _c("plant_id", required=True), _c("month", "DATE", required=True),
-             _c("kpi"), _c("direction", domain=DIRECTIONS), _c("baseline_value", "DOUBLE"),
+            (_c("initiative_id", required=True), _c("plant_id", required=True),
+             _c("month", "DATE", required=True, observed=True), _text("kpi"), _c("direction", domain=DIRECTIONS), _c("baseline_value", "DOUBLE"),
              _c("measured_value", "DOUBLE"), _c("value_per_unit", "DOUBLE"), _c("volume", "DOUBLE")),
             "Monthly measured benefit per initiative and plant.", snapshot=True,
         ),
         Entity(
             "systems", "pilots", ("system_id",),
-            (_c("system_id", required=True), _c("plant_id"), _c("name"), _c("category"),
-             _c("status", domain=("active", "retired")), _c("retired_on", "DATE"), _c("replaced_by_initiative")),
+            (_c("system_id", required=True), _c("plant_id"), _text("name"), _text("category"),
+             _c("status", domain=domain_codes("system_status")), _c("retired_on", "DATE"), _c("replaced_by_initiative")),
             "The application landscape: which systems are active and which were retired by which initiative.",
             snapshot=True,
         ),
@@ -189,4 +204,8 @@ QUARANTINE_REASONS = {
     "missing_required": "a required column is empty",
     "out_of_domain": "the value (after the profile's code mapping) is not in the column's domain",
     "duplicate_key": "the entity key already appeared earlier in the same file",
+    "lookup_missing": "the key (raw_value) of a profile lookup is not in the other entity's file of the extract",
+    "control_character": "an id or code contains a control character (e.g. NUL, shown as \\x00 in raw_value)",
+    "implausible_date": "an observed date/timestamp lies after the extract date plus the profile's margin "
+                        "(plausible_days_after_extract) or before plausible_from",
 }

@@ -25,6 +25,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ingest.domains import domain_codes
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -80,11 +82,17 @@ def _context():
 
 @lru_cache(maxsize=None)
 def _suite_doc(entity: str) -> dict:
-    """The suite file's JSON, read once per process (every batch looks its expectations up here)."""
+    """The suite file's JSON, read once per process (every batch looks its expectations up here); a value set given
+    as `{"domain": NAME}` is that domain's codes in config/domains.yaml."""
     path = suite_path(entity)
     if not path.is_file():
         raise FileNotFoundError(f"no Great Expectations suite for entity {entity!r}: {path} is missing")
-    return json.loads(path.read_text(encoding="utf-8"))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for expectation in doc["expectations"]:  # "value_set": {"domain": "unit_of_measure"}: config/domains.yaml's codes
+        value_set = expectation["kwargs"].get("value_set")
+        if isinstance(value_set, dict) and set(value_set) == {"domain"}:
+            expectation["kwargs"]["value_set"] = list(domain_codes(value_set["domain"]))
+    return doc
 
 
 def _per_batch(config: dict) -> dict:

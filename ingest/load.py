@@ -44,11 +44,11 @@ import polars as pl
 import yaml
 
 from ingest import gx
-from ingest.contract import ContractResult, apply_contract
+from ingest.contract import ContractResult, apply_contract, check_file
 from ingest.discover import LandingFile, discover
 from ingest.entities import ENTITIES
 from ingest.profiles import PROFILE_DIR, load_profile
-from ingest.read import FileFault, read_source_frame
+from ingest.read import FileFault
 from ingest.warehouse import audit_columns, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -266,10 +266,7 @@ def parse_file(lf: LandingFile) -> ContractResult:
     profile = load_profile(lf.source, lf.profile_dir)
     if profile is None:
         raise FileFault(lf.rel_path, f"unknown profile {lf.source!r}")
-    frame = read_source_frame(lf.path, profile, lf.sheet, lf.rel_path)
-    entity = ENTITIES[lf.entity]
-    result = apply_contract(frame, entity, profile.entities[lf.entity], profile.format, lf.rel_path,
-                            excel=profile.file_type == "xlsx")
+    result = check_file(lf.path, profile, lf.entity, lf.rel_path, lf.sheet, lf.extract_date)
     if result.rows_read == 0:
         result.warnings.append("no data rows (header only)")
     return result

@@ -1,7 +1,7 @@
 """Read one landing file through its profile into a frame of text columns (file-level faults raise FileFault).
 
-CSV: decoded with the profile's encoding (UTF-8 with or without BOM, Latin-1, cp1252), every column read as
-text. Parquet: native columns are kept (the contract step types them). Excel: the entity's sheet via fastexcel,
+CSV: decoded with the profile's encoding (UTF-8 with or without BOM, UTF-16 with BOM, Latin-1, cp1252), every
+column read as text; a header-less file takes its column names from the profile's `headers:`. Parquet: native columns are kept (the contract step types them). Excel: the entity's sheet via fastexcel,
 every cell as text (date cells arrive as ISO text, the contract step also accepts Excel serial numbers).
 """
 
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.profiles import Profile
+from ingest.profiles import EntityMapping, Profile
 
 UTF8_NAMES = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf8-sig"}
+UTF16_BOMS = {b"\xff\xfe": "UTF-16 little-endian", b"\xfe\xff": "UTF-16 big-endian"}
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
@@ -34,6 +35,19 @@ class FileFault(Exception):
 def decode_text(data: bytes, encoding: str, file: str) -> str:
     """Decode a text extract, refusing bytes that show the profile's encoding is wrong."""
     enc = encoding.lower().replace("_", "-")
+    bom = UTF16_BOMS.get(data[:2])
+    if enc.startswith("utf-16"):
+        if bom is None and enc == "utf-16":
+            raise FileFault(file, "wrong encoding: the profile says utf-16 but the file has no UTF-16 byte order mark "
+                                  "(FF FE or FE FF); name the byte order: utf-16-le or utf-16-be")
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError as exc:
+            raise FileFault(file, f"wrong encoding: not valid {encoding} (byte {exc.start})") from None
+    if bom is not None:
+        raise FileFault(file, f"wrong encoding: the file is {bom} (it starts with the byte order mark "
+                              f"{data[:2].hex(' ').upper()}); the profile says {encoding}: set format.encoding: "
+                              "utf-16")
     if enc in UTF8_NAMES:
         try:
             return data.decode("utf-8-sig")
@@ -73,13 +87,17 @@ def _first_ragged_row(text: str, delimiter: str, skip_rows: int) -> tuple[int, i
     return None
 
 
-def read_csv_text(path: Path, fmt: dict, file: str) -> pl.DataFrame:
-    """Every column of a delimited extract as text; header names stripped of blanks and BOMs."""
+def read_csv_text(path: Path, fmt: dict, file: str, headers: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """Every column of a delimited extract as text; header names stripped of blanks and BOMs. With `headers`, the
+    file has no header row and these name its columns in order."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FileFault(file, f"unreadable file: {exc.strerror}") from None
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not data:
+        raise FileFault(file, "empty file: no header and no rows (0 bytes: the extract was not written; "
+                              "ask the source system to resend it)")
+    if not data.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
         raise FileFault(file, "empty file: no header and no rows")
     text = decode_text(data, fmt.get("encoding", "utf-8"), file)
     delimiter = fmt.get("delimiter", ",")
@@ -88,10 +106,21 @@ def read_csv_text(path: Path, fmt: dict, file: str) -> pl.DataFrame:
         raise FileFault(file, f"empty file: fewer than {skip_rows + 1} lines, no header row")
     header_line = text.split("\n", skip_rows + 1)[skip_rows].rstrip("\r")  # never split a large file whole
     header_fields = next(csv.reader([header_line], delimiter=delimiter), [])
-    if len(header_fields) < 2 and len(header_line) > 0 and delimiter not in header_line:
+    first = "first row" if headers else "header"
+    if len(header_fields) < 2 and len(header_line) > 0 and delimiter not in header_line and (
+            headers is None or len(headers) > 1):
         # One header field only: almost always the wrong delimiter.
-        raise FileFault(file, f"header {header_line[:80]!r} has no {delimiter!r} delimiter; "
+        raise FileFault(file, f"{first} {header_line[:80]!r} has no {delimiter!r} delimiter; "
                               "wrong delimiter or not a delimited file")
+    if headers is not None and len(header_fields) != len(headers):
+        raise FileFault(file, f"the first row has {len(header_fields)} fields but the profile's headers list "
+                              f"{len(headers)}; wrong delimiter, or the file has other columns than declared")
+    if headers is None:
+        names = [h.strip().lstrip("\ufeff").strip() for h in header_fields]
+        repeated = sorted({h for h in names if names.count(h) > 1})
+        if repeated:
+            raise FileFault(file, f"ambiguous header: column name(s) {', '.join(map(repr, repeated))} appear more "
+                                  "than once; the source system must name each column once")
     if not text.endswith(("\n", "\r")):
         last_break = max(text.rfind("\n"), text.rfind("\r"))
         data_rows = text.count("\n") - skip_rows  # complete lines after the header
@@ -102,7 +131,8 @@ def read_csv_text(path: Path, fmt: dict, file: str) -> pl.DataFrame:
                                       f"{len(last)} of {len(header_fields)} fields and no line end")
     try:
         payload = data.removeprefix(b"\xef\xbb\xbf") if _is_utf8(fmt) else text.encode("utf-8")
-        frame = pl.read_csv(io.BytesIO(payload), separator=delimiter, has_header=True,
+        frame = pl.read_csv(io.BytesIO(payload), separator=delimiter, has_header=headers is None,
+                            new_columns=list(headers) if headers else None,
                             infer_schema=False, skip_rows=skip_rows, quote_char=fmt.get("quote", '"'))
     except pl.exceptions.ComputeError as exc:
         ragged = _first_ragged_row(text, delimiter, skip_rows)
@@ -146,13 +176,15 @@ def read_excel_sheet(path: Path, sheet: str, fmt: dict, file: str) -> pl.DataFra
     return frame.rename({c: str(c).strip() for c in frame.columns})
 
 
-def read_source_frame(path: Path, profile: Profile, sheet: str | None, file: str) -> pl.DataFrame:
-    """The file's rows as delivered (text columns, Parquet native), before mapping and typing."""
+def read_source_frame(path: Path, profile: Profile, sheet: str | None, file: str,
+                      mapping: EntityMapping | None = None) -> pl.DataFrame:
+    """The file's rows as delivered (text columns, Parquet native), before mapping and typing. `mapping`: the
+    entity's mapping, whose `headers` name the columns of a header-less file."""
     if not path.is_file():
         raise FileFault(file, "file not found")
     kind = profile.file_type
     if kind == "csv":
-        return read_csv_text(path, profile.format, file)
+        return read_csv_text(path, profile.format, file, mapping.headers if mapping else None)
     if kind == "parquet":
         return read_parquet(path, file)
     return read_excel_sheet(path, sheet, profile.format, file)

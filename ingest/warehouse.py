@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ingest.domains import write_domain_values
 from ingest.entities import ENTITIES, LINEAGE_COLUMNS
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
@@ -35,11 +36,13 @@ def raw_table_ddl(entity_name: str) -> str:
 
 
 def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, every raw table and the audit tables if missing (idempotent)."""
+    """Create every schema, every raw table and the audit tables if missing (idempotent); write the domain values
+    of config/domains.yaml into `raw.domain_values`."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for name in ENTITIES:
         con.execute(raw_table_ddl(name))
+    write_domain_values(con)
     for name, cols in AUDIT_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS audit.{name} ({cols})")
     # a warehouse published before a column was added to an audit table gains it in place (null in old rows)

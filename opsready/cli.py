@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pydantic
 
-from opsready import gate_commands, report
+from opsready import gate_commands, preview, report
 from opsready.quarantine import quarantine_summary
 from opsready.paths import SettingError, Settings
 from opsready.sample import generate
@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ui)
 
     gate_commands.register_cli(sub)
+    preview.register_cli(sub)
     return parser
 
 

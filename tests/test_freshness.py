@@ -61,7 +61,9 @@ def test_late_sources_are_flagged_and_a_source_that_never_delivered_is_not(tmp_p
                                                                 "settings": SettingsResource.of(Settings.from_env())},
                             selection=[dg.AssetKey(["audit", "source_freshness"])],
                             raise_on_error=False)
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    # the five sample sources (erp-adventureworks, the onboarding example, never delivers to this landing folder)
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
+              if not e.check_name.startswith("erp_adventureworks")}
     assert {k: v for k, v in checks.items() if k.endswith("_delivered")} == {
         "erp_globaltech_delivered": True, "erp_midstate_delivered": True, "mes_globaltech_delivered": False,
         "mes_midstate_delivered": True, "pilots_delivered": True}

@@ -173,7 +173,7 @@ def test_readme_example_profile_loads_a_new_system_without_code_change(tmp_path)
     readme = (Path(__file__).resolve().parent.parent / "ingest" / "README.md").read_text(encoding="utf-8")
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    (profiles / "erp-s4-werk-nord.yaml").write_text(re.search(r"```yaml\n(.*?)```", readme, re.S).group(1))
+    (profiles / "erp-s4-werk-nord.yaml").write_text(re.search(r"```yaml\n(# Werk Nord.*?)```", readme, re.S).group(1))
     landing = tmp_path / "landing" / "erp-s4-werk-nord" / "2025-03-31"
     landing.mkdir(parents=True)
     text = ("Materialstamm Werk Nord, Stand 31.03.2025\n"

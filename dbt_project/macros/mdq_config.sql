@@ -14,24 +14,11 @@
     {{ return(var('mdq_required_fields', defaults)[entity]) }}
 {%- endmacro %}
 
-{#- Units of measure a canonical row may carry (validity). -#}
-{% macro mdq_allowed_uoms() -%}
-    {{ return(var('mdq_allowed_uoms', ['EA', 'KG', 'M', 'L', 'PAC'])) }}
-{%- endmacro %}
-
-{#- Criticality classes (validity). -#}
-{% macro mdq_allowed_criticality() -%}
-    {{ return(var('mdq_allowed_criticality', ['A', 'B', 'C'])) }}
-{%- endmacro %}
-
-{#- Material types (validity). -#}
-{% macro mdq_allowed_material_types() -%}
-    {{ return(var('mdq_allowed_material_types', ['FERT', 'HALB', 'ROH'])) }}
-{%- endmacro %}
-
-{#- A SQL list literal: ('A', 'B'). -#}
-{% macro mdq_sql_list(values) -%}
-    ({% for v in values %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{#- The codes of one domain of config/domains.yaml (units of measure, material types, criticality, ...), as a
+    subquery for `value in {{ mdq_domain('unit_of_measure') }}`. Ingest writes the file into raw.domain_values at the
+    start of every run, so the rules read the values a reader finds documented there. -#}
+{% macro mdq_domain(domain) -%}
+    (select code from {{ source('config', 'domain_values') }} where domain = '{{ domain }}')
 {%- endmacro %}
 
 {#- Description normalised for duplicate detection: lower case, trimmed, inner whitespace collapsed to one space. -#}
@@ -50,3 +37,11 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Generic data test: every non-null value of the column is a code of the domain in config/domains.yaml
+    (raw.domain_values), e.g. `- in_domain: {arguments: {domain: criticality}}`. -#}
+{% test in_domain(model, column_name, domain) %}
+select {{ column_name }} as value_outside_domain
+from {{ model }}
+where {{ column_name }} is not null and {{ column_name }} not in {{ mdq_domain(domain) }}
+{% endtest %}

@@ -1,5 +1,5 @@
 -- Master-data quality checks on the bill of materials, one row per record × rule × as_of.
---   completeness: mdq_required_fields('bom'); validity: quantity > 0, uom in mdq_allowed_uoms;
+--   completeness: mdq_required_fields('bom'); validity: quantity > 0, uom in domain unit_of_measure (config/domains.yaml);
 --   uniqueness: (plant, parent, component) not seen before in the snapshot;
 --   consistency: parent and component exist in the plant's material master of the same as_of, and the BOM uom
 --   equals the component's base_uom.
@@ -51,7 +51,7 @@ select as_of, plant_id, 'bom', record_id, bom_key, 'validity', 'quantity_positiv
 from joined
 union all
 select as_of, plant_id, 'bom', record_id, bom_key, 'validity', 'uom_allowed',
-       uom is null or uom in {{ mdq_sql_list(mdq_allowed_uoms()) }}, uom
+       uom is null or uom in {{ mdq_domain('unit_of_measure') }}, uom
 from joined
 union all
 select as_of, plant_id, 'bom', record_id, bom_key, 'uniqueness', 'bom_line_unique', key_occurrence = 1, bom_key

@@ -1,5 +1,5 @@
 -- Master-data quality checks on equipment, one row per record × rule × as_of.
---   completeness: mdq_required_fields('equipment'); validity: criticality in A/B/C (mdq_allowed_criticality),
+--   completeness: mdq_required_fields('equipment'); validity: criticality in domain criticality (config/domains.yaml),
 --   install_date not after as_of; uniqueness: equipment_id not seen before in the snapshot;
 --   consistency: the equipment's work center exists in the plant's work-center master of the same as_of.
 {{ config(
@@ -37,7 +37,7 @@ checks as (
 
 union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'validity', 'criticality_allowed',
-       criticality is null or criticality in {{ mdq_sql_list(mdq_allowed_criticality()) }}, criticality
+       criticality is null or criticality in {{ mdq_domain('criticality') }}, criticality
 from joined
 union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'validity', 'install_date_not_future',

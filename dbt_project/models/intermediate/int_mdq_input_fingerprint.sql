@@ -1,7 +1,7 @@
 -- One row: a fingerprint of everything the per-record master-data quality checks depend on, so the incremental MDQ
 -- models (macros/mdq_incremental.sql) know when rows they computed for an earlier as_of are still valid:
 --   * every load of the master-data histories and of production orders (a new or corrected extract changes it),
---   * the MDQ settings (vars),
+--   * the MDQ settings (vars) and the domain values of config/domains.yaml (raw.domain_values),
 --   * the code of every int_mdq_* and stg_erp__* model (after changing an mdq_* macro, run with a full refresh).
 {%- set code = [] %}
 {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name.startswith(('int_mdq_', 'stg_erp__')) %}
@@ -26,5 +26,9 @@ select
         coalesce(string_agg(load_id, ',' order by load_id), '')
         || '|{{ local_md5(tojson([var("timeliness_window_days"), var("mdq_weights")])) }}'
         || '|{{ local_md5(code | sort | join(",")) }}'
+        || '|' || (
+            select coalesce(string_agg(domain || '=' || code, ',' order by domain, code), '')
+            from {{ source('config', 'domain_values') }}
+        )
     ) as fingerprint
 from loads

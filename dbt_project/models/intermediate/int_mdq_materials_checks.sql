@@ -1,6 +1,7 @@
 -- Master-data quality checks on the material master, one row per record × rule × as_of (passed true/false).
 --   completeness: every field of mdq_required_fields('materials') present
---   validity:     base_uom in mdq_allowed_uoms; material_type in mdq_allowed_material_types; standard_cost > 0;
+--   validity:     base_uom in domain unit_of_measure; material_type in domain material_type
+--                 (config/domains.yaml); standard_cost > 0;
 --                 lead_time_days >= 0 (a missing value is a completeness failure, not a validity one)
 --   uniqueness:   (plant_id, material_id) not seen before in the snapshot; normalised description + material_type +
 --                 base_uom not seen before for another material of the plant (the first by material_id is the
@@ -28,11 +29,11 @@ checks as (
 
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'base_uom_allowed',
-       base_uom is null or base_uom in {{ mdq_sql_list(mdq_allowed_uoms()) }}, base_uom
+       base_uom is null or base_uom in {{ mdq_domain('unit_of_measure') }}, base_uom
 from rows_as_of
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'material_type_allowed',
-       material_type is null or material_type in {{ mdq_sql_list(mdq_allowed_material_types()) }}, material_type
+       material_type is null or material_type in {{ mdq_domain('material_type') }}, material_type
 from rows_as_of
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'standard_cost_positive',

@@ -1,5 +1,5 @@
 -- Master-data quality checks on work centers, one row per record × rule × as_of.
---   completeness: mdq_required_fields('work_centers'); validity: ideal_cycle_time_s > 0, criticality in A/B/C;
+--   completeness: mdq_required_fields('work_centers'); validity: ideal_cycle_time_s > 0, criticality in domain criticality (config/domains.yaml);
 --   uniqueness: work_center_id not seen before in the snapshot.
 {{ config(
     materialized='incremental',
@@ -29,7 +29,7 @@ select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', '
 from ranked
 union all
 select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'criticality_allowed',
-       criticality is null or criticality in {{ mdq_sql_list(mdq_allowed_criticality()) }}, criticality
+       criticality is null or criticality in {{ mdq_domain('criticality') }}, criticality
 from ranked
 union all
 select as_of, plant_id, 'work_centers', record_id, work_center_id, 'uniqueness', 'work_center_id_unique',
