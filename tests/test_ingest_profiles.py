@@ -164,7 +164,7 @@ def test_an_expression_reading_a_column_the_file_lacks_fails_the_file_naming_it(
     (folder / "items.csv").write_text("number,kind\nA,1\n", encoding="utf-8")
     con = duckdb.connect()
     result = load_entity(con, "materials", tmp_path / "landing", "run-1", profile_dir=profiles)[0]
-    assert result.status == "failed"
+    assert result.status == "quarantined"
     assert result.message == ("erp-headed/2025-01-31/items.csv: the file lacks column(s) subkind, which the profile's "
                               "filter, expressions or lookups read; the file's header: number, kind")
 
@@ -185,7 +185,7 @@ def test_an_expression_failing_on_a_value_fails_the_file_without_printing_the_va
     folder.mkdir(parents=True)
     (folder / "items.csv").write_text("number,cost\nA,1\nB,secret-7\n", encoding="utf-8")
     result = load_entity(duckdb.connect(), "materials", tmp_path / "landing", "run-1", profile_dir=profiles)[0]
-    assert result.status == "failed"
+    assert result.status == "quarantined"
     assert result.message.startswith("erp-headed/2025-01-31/items.csv: the profile's filter ('CAST(cost AS DOUBLE) > "
                                      "0') fails on this file's values (")
     assert "TRY_CAST" in result.message and "secret-7" not in result.message

@@ -93,7 +93,7 @@ def test_utf16_with_byte_order_mark_is_named_as_such(tmp_path):
     text = f"{MARC_HEADER}\nM100;A1;FERT;ST;Gehäuse;12,50;5;E;31.03.2025 10:00:00\n"
     land(tmp_path, "erp-midstate", "MARC.csv", text.encode("utf-16"))  # Python writes the BOM FF FE first
     results, log, quarantine, _ = load(tmp_path, "materials")
-    assert log[0][:4] == ("failed", 0, 0, 0) and quarantine == []
+    assert log[0][:4] == ("quarantined", 0, 0, 0) and quarantine == []
     assert results[0].message == (
         f"erp-midstate/{EXTRACT_DATE}/MARC.csv: wrong encoding: the file is UTF-16 little-endian (it starts with the "
         "byte order mark FF FE); the profile says utf-8-sig: set format.encoding: utf-16")
@@ -107,7 +107,7 @@ def test_utf16_with_byte_order_mark_is_named_as_such(tmp_path):
 def test_zero_byte_file_fails_with_one_clear_message(tmp_path):
     land(tmp_path, "erp-midstate", "MARC.csv", b"")
     results, log, _, _ = load(tmp_path, "materials")
-    assert log[0][:4] == ("failed", 0, 0, 0)
+    assert log[0][:4] == ("quarantined", 0, 0, 0)
     message = results[0].message
     assert message.startswith(f"erp-midstate/{EXTRACT_DATE}/MARC.csv: empty file: no header and no rows (0 bytes")
     assert message.count("MARC.csv") == 1 and "Traceback" not in message
@@ -117,7 +117,7 @@ def test_duplicate_header_names_fail_the_file(tmp_path):
     land(tmp_path, "erp-midstate", "MARC.csv",
          (f"{MARC_HEADER};MATNR\nM100;A1;FERT;ST;Bolt;1,00;5;E;31.03.2025 10:00:00;B7\n").encode("utf-8"))
     results, log, _, _ = load(tmp_path, "materials")
-    assert log[0][:4] == ("failed", 0, 0, 0)
+    assert log[0][:4] == ("quarantined", 0, 0, 0)
     assert results[0].message == (f"erp-midstate/{EXTRACT_DATE}/MARC.csv: ambiguous header: column name(s) 'MATNR' "
                                   "appear more than once; the source system must name each column once")
 
@@ -127,7 +127,7 @@ def test_missing_columns_name_the_file_once_show_the_header_and_hint(tmp_path):
     land(tmp_path, "erp-midstate", "MARC.csv",
          b"M100;A1;FERT;ST;Bolt;1,00;5;E;31.03.2025 10:00:00\nM100;SECRET-2;ROH;ST;Nut;0,10;5;F;31.03.2025 10:00:00\n")
     results, log, _, _ = load(tmp_path, "materials")
-    assert log[0][:4] == ("failed", 0, 0, 0)
+    assert log[0][:4] == ("quarantined", 0, 0, 0)
     message = results[0].message
     assert message.count("MARC.csv") == 1
     assert "missing required column(s): plant_id (header 'WERKS'), material_id (header 'MATNR')" in message
