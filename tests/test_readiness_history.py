@@ -90,3 +90,37 @@ def test_wave_skipping_equals_a_hand_count_from_the_register_and_the_month_end_v
     assert skipping_by_company == {"GlobalTech": 20}
     assert len([i for i in skipping if waves[i][0] == "GlobalTech"]) == 6
     assert sum(not_evaluable.values()) == 0  # every pilot of the sample starts after the first month end
+
+
+def test_run_with_history_restores_every_month_end(nightly, tmp_path):
+    """A warehouse whose readiness history holds only its latest night (as one built before history from day one):
+    its history is not empty, so only `opsready run --history` (run_nightly(history=True)) brings back every month
+    end since the earliest extract, through the normal publish path."""
+    import os
+    import shutil
+
+    import duckdb
+
+    from opsready.cli import run_nightly
+    from tests.conftest import point_at
+
+    (tmp_path / "landing").symlink_to(nightly.landing, target_is_directory=True)
+    (tmp_path / "warehouse").mkdir()
+    published = tmp_path / "warehouse" / "opsready.duckdb"
+    shutil.copy(nightly.published, published)
+    with duckdb.connect(str(published)) as con:
+        con.execute("delete from audit.readiness_history where as_of < ?", [AS_OF])
+    saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
+    point_at(tmp_path)
+    try:
+        result = run_nightly(include_report=False, history=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert result.success
+    with duckdb.connect(str(published), read_only=True) as con:
+        got = [r[0] for r in con.execute("select distinct as_of from audit.readiness_history order by 1").fetchall()]
+    assert got == _month_ends(_earliest_extract(nightly.landing), AS_OF)
