@@ -156,7 +156,7 @@ def _write_estate(con) -> None:
 def _dbt_build(warehouse: Path, work: Path, gates_file: Path, dates: list[str]) -> None:
     proc = dbt_build(warehouse, work,
                      ["int_readiness_line_days+", "int_readiness_metric_values+", "+readiness_timeline"],
-                     exclude=["initiative_hygiene", "resource_type:unit_test"],
+                     exclude=["initiative_hygiene", "nightly_snapshot", "nightly_changes", "resource_type:unit_test"],
                      dbt_vars=dbt_vars(dates, path=gates_file), timeout=900)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
