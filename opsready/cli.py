@@ -72,7 +72,7 @@ def night_options(command: str, **values) -> NightOptions | None:
 def cmd_run(args) -> int:
     night = night_options("run", as_of=args.as_of or "",
                           reprocess_from=args.reprocess_from or args.reprocess_to or "",
-                          reprocess_to=args.reprocess_to or args.reprocess_from or "")
+                          reprocess_to=args.reprocess_to or args.reprocess_from or "", full_history=args.history)
     if night is None:
         return 2
     settings = Settings.from_env()
@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the nightly job once, in process, and publish")
     p.add_argument("--as-of", help="readiness date YYYY-MM-DD (default: latest extract date loaded)")
     p.add_argument("--no-report", action="store_true", help="skip the report build")
+    p.add_argument("--history", action="store_true",
+                   help="also evaluate the readiness gates on every month end since the earliest data "
+                        "(the first run on a warehouse does this anyway)")
     p.add_argument("--reprocess-from", metavar="YYYY-MM-DD",
                    help="first MES extract date whose plant-days this run recomputes from raw (with --reprocess-to; "
                         "one date if only one is given)")

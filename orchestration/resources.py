@@ -45,13 +45,15 @@ class NightOptions(dg.ConfigurableResource):
     """What a run evaluates, set once (by `opsready run`/`backfill`, or in the launchpad) and read by the steps that
     need it: `as_of` the readiness date (empty: the latest extract date loaded), passed to dbt as the var `as_of`;
     `readiness_dates` the dates a backfill evaluates (dbt var `readiness_dates`); `reprocess_from`/`reprocess_to`
-    the MES extract dates whose plant-days the run recomputes from raw (both or neither). Checked here, once: a bad
-    value is refused before any step runs, with its reason."""
+    the MES extract dates whose plant-days the run recomputes from raw (both or neither); `full_history` also
+    evaluates every month end since the earliest data (`opsready run --history`; a warehouse's first run does it
+    anyway). Checked here, once: a bad value is refused before any step runs, with its reason."""
 
     as_of: str = ""
     readiness_dates: list[str] = []
     reprocess_from: str = ""
     reprocess_to: str = ""
+    full_history: bool = False
 
     @field_validator("as_of", "reprocess_from", "reprocess_to")
     @classmethod
@@ -79,7 +81,8 @@ class NightOptions(dg.ConfigurableResource):
     def dbt_vars(self) -> dict:
         """The readiness date and the backfill's dates as dbt vars (the gates' vars are added by the dbt step)."""
         return {**({"as_of": self.as_of} if self.as_of else {}),
-                **({"readiness_dates": self.readiness_dates} if self.readiness_dates else {})}
+                **({"readiness_dates": self.readiness_dates} if self.readiness_dates else {}),
+                **({"readiness_full_history": True} if self.full_history else {})}
 
 
 def warehouse_resource(settings: Settings) -> DuckDBResource:
