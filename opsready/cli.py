@@ -9,7 +9,7 @@ import sys
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from opsready import paths
+from opsready import __version__, paths, sql
 
 EXAMPLE_QUERY = "select company, pilot_to_scale_rate, tier from marts.pilot_to_scale where grain='company'"
 
@@ -162,28 +162,6 @@ def cmd_run(args) -> int:
     return 1
 
 
-def cmd_sql(args) -> int:
-    import duckdb
-
-    db = paths.published_warehouse()
-    if not db.exists():
-        print(f"opsready: no published warehouse at {db}; run `make run` (or `opsready run`) first", file=sys.stderr)
-        return 2
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            rel = con.sql(args.query)
-            if rel is None:
-                return 0
-            if args.format == "csv":
-                rel.to_df().to_csv(sys.stdout, index=False)
-            else:
-                rel.show(max_rows=args.max_rows, max_width=200)
-    except duckdb.Error as exc:
-        print(f"opsready sql: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
 def cmd_report(args) -> int:
     from opsready import report
 
@@ -222,6 +200,7 @@ def cmd_ui(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsready", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"opsready {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="write the deterministic sample estate into $OPSREADY_DATA/landing")
@@ -238,12 +217,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "one date if only one is given)")
     p.add_argument("--reprocess-to", metavar="YYYY-MM-DD", help="last MES extract date to recompute")
     p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("sql", help="run a read-only query on the published warehouse")
-    p.add_argument("query")
-    p.add_argument("--format", choices=["table", "csv"], default="table")
-    p.add_argument("--max-rows", type=int, default=100)
-    p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("report", help="build the readiness report from the published warehouse")
     p.add_argument("--serve", action="store_true", help="serve it on 127.0.0.1 after building")
@@ -265,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands():
     """Commands that live beside their domain (gate, backfill) register themselves here when present."""
-    found = []
+    found = [sql.register_cli]
     try:
         from opsready.gates import register_cli
 

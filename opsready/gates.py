@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from opsready import paths
+from opsready import connect, paths
 
 # The metrics int_readiness_metric_values.sql computes, with the extra keys each one needs (and their defaults).
 METRICS: dict[str, dict[str, Any]] = {
@@ -205,17 +205,16 @@ def _fmt(value: float | None) -> str:
 def read_verdict(db: Path, plant: str, as_of: str | None) -> dict[str, Any]:
     """The plant's verdict on `as_of` (default: the latest date the plant was evaluated), read-only from the
     published warehouse's audit.readiness_history. Raises GateConfigError with a clear message when it can't."""
-    import duckdb
-
     if not db.exists():
         raise GateConfigError(f"no published warehouse at {db}; run `opsready run` first")
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect.published(db) as con:
         has = con.execute("select count(*) from information_schema.tables "
                           "where table_schema = 'audit' and table_name = 'readiness_history'").fetchone()[0]
         if not has:
             raise GateConfigError(f"{db} has no audit.readiness_history; run `opsready run` first")
         known = [r[0] for r in con.execute(
             "select distinct plant_id from audit.readiness_history order by 1").fetchall()]
+        plant = {known_id.casefold(): known_id for known_id in known}.get(plant.casefold(), plant)  # ms-01 is MS-01
         if plant not in known:
             raise GateConfigError(f"unknown plant {plant!r}; plants evaluated: {', '.join(known) or 'none'}")
         if as_of is None:

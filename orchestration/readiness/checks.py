@@ -14,7 +14,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from opsready import paths
+from opsready import connect, paths
 
 PLANT_READINESS = dg.AssetKey(["marts", "plant_readiness"])
 
@@ -27,7 +27,7 @@ def published_plant_ids() -> list[str]:
     import duckdb
 
     try:
-        with duckdb.connect(str(db), read_only=True) as con:
+        with connect.published(db) as con:
             return [r[0] for r in con.execute(
                 "select distinct plant_id from marts.plant_readiness where plant_id is not null order by 1").fetchall()]
     except duckdb.Error:
