@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import logging
 import os
 import sys
+import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from opsready import __version__, paths, sql
+from opsready import __version__, catalog, console, paths, sql
 
 EXAMPLE_QUERY = "select company, pilot_to_scale_rate, tier from marts.pilot_to_scale where grain='company'"
 
@@ -71,10 +73,12 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess: tuple[str, str] | None = None):
+def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess: tuple[str, str] | None = None,
+                run_console: console.RunConsole | None = None):
     """Execute the nightly job once, in this process, against `OPSREADY_DATA`. Returns the Dagster result.
 
-    `reprocess` = (first, last) MES extract date (YYYY-MM-DD) whose plant-days the run recomputes."""
+    `reprocess` = (first, last) MES extract date (YYYY-MM-DD) whose plant-days the run recomputes. With a
+    `run_console`, the run's events and dbt's output go to it (phase lines, log file), not to Dagster's console."""
     quiet_telemetry()
     dagster_home()
     paths.export_warehouse_env()
@@ -92,9 +96,12 @@ def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess
         ops["warehouse__working_copy"] = {"config": {"reprocess_from": reprocess[0], "reprocess_to": reprocess[1]}}
     run_config = {"ops": ops} if ops else {}
     job = defs.resolve_job_def("nightly" if include_report else "warehouse_only")
+    instance, run_id = dg.DagsterInstance.get(), str(uuid.uuid4())  # known before the run, for its event listener
+    if run_console is not None:
+        run_config["loggers"] = run_console.dagster_loggers()
+        instance.add_event_listener(run_id, run_console.on_event)
     with run_lock():
-        return job.execute_in_process(instance=dg.DagsterInstance.get(), run_config=run_config,
-                                      raise_on_error=False)
+        return job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False, run_id=run_id)
 
 
 def failure_headline(result) -> str:
@@ -116,14 +123,18 @@ def step_failure_lines(result) -> list[str]:
     error message starts with the whole dbt command line (thousands of characters: the gates' vars and the left-out
     nodes) and only then the errors it parsed from dbt's log; those errors are the line, so the cause is not cut.
     A `dagster.Failure` raised on purpose by an asset is its description, without the class name; any other error
-    is the one the asset raised (class and message), not Dagster's wrapper around it."""
+    is the one the asset raised (class and message), not Dagster's wrapper around it; after retries, the last
+    attempt's error and how many retries there were."""
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
+            error, attempts = event.step_failure_data.error, ""
+            if error.cls_name == "RetryRequestedFromPolicy" and error.cause is not None:  # the last attempt's error
+                attempts = f" (after {error.message.split()[-1]} retries)"
+                error = error.cause
             while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
                 error = error.cause
-            message = error.message.strip()
+            message = error.message.strip() + attempts
             if error.cls_name == "Failure":
                 message = message.split("Failure: ", 1)[-1]
             if DBT_ERRORS_MARKER in message:
@@ -152,13 +163,13 @@ def cmd_run(args) -> int:
             print(f"opsready run: --reprocess-from {first} is after --reprocess-to {last}", file=sys.stderr)
             return 2
         reprocess = (first.isoformat(), last.isoformat())
-    result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess)
+    with console.RunConsole(level=args.log_level) as run_console:
+        result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess,
+                             run_console=run_console)
+        code = run_console.finish(result, step_failure_lines(result), failure_headline(result))
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
-        return 0
-    print(failure_headline(result), file=sys.stderr)
-    for line in step_failure_lines(result):
-        print(line, file=sys.stderr)
+        return code
     return 1
 
 
@@ -216,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first MES extract date whose plant-days this run recomputes from raw (with --reprocess-to; "
                         "one date if only one is given)")
     p.add_argument("--reprocess-to", metavar="YYYY-MM-DD", help="last MES extract date to recompute")
+    p.add_argument("--log-level", type=console.log_level, default=logging.INFO, metavar="LEVEL",
+                   help="console detail: DEBUG, INFO (default: a line per phase), WARNING or ERROR; the log file "
+                        "under $OPSREADY_DATA/logs always has everything")
+    p.add_argument("-v", "--verbose", dest="log_level", action="store_const", const=logging.DEBUG,
+                   help="the same as --log-level DEBUG")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="build the readiness report from the published warehouse")
@@ -238,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands():
     """Commands that live beside their domain (gate, backfill) register themselves here when present."""
-    found = [sql.register_cli]
+    found = [sql.register_cli, catalog.register_cli]
     try:
         from opsready.gates import register_cli
 

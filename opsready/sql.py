@@ -89,9 +89,17 @@ def show(relation: duckdb.DuckDBPyRelation, fmt: str, out, max_rows: int) -> Non
         out.buffer.flush()
 
 
+TABLE_CELL_WIDTH = 80  # a table shows this much of a cell; csv, json and parquet hold all of it
+
+
+def _cell(value) -> str:
+    text = "NULL" if value is None else " ".join(str(value).split("\n"))
+    return text if len(text) <= TABLE_CELL_WIDTH else text[: TABLE_CELL_WIDTH - 1] + "…"
+
+
 def format_table(columns: list[str], rows: list[tuple]) -> str:
     """A plain aligned text table: header, rule, rows; numbers right-aligned, NULL shown as NULL."""
-    cells = [[("NULL" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in rows) and rows for i in
                range(len(columns))]

@@ -9,6 +9,7 @@ import duckdb
 import ingest
 
 from opsready import paths
+from orchestration.retry import TRANSIENT_RETRY
 from orchestration.transform.assets import opsready_dbt_models
 from orchestration.warehouse.reprocess import reprocess_extract_dates
 from orchestration.warehouse.run_history import record_run_history
@@ -28,12 +29,13 @@ class WorkingCopyConfig(dg.Config):
     reprocess_to: str = ""
 
 
-@dg.asset(key=["warehouse", "working_copy"], group_name="warehouse", kinds={"duckdb"})
+@dg.asset(key=["warehouse", "working_copy"], group_name="warehouse", kinds={"duckdb"}, retry_policy=TRANSIENT_RETRY)
 def working_copy(context: dg.AssetExecutionContext, config: WorkingCopyConfig) -> dg.MaterializeResult:
     """The DuckDB file this run builds into: a fresh copy of the published warehouse (empty on the first run).
     Analysts never see it; a killed run leaves it behind and the next run replaces it."""
     if bool(config.reprocess_from) != bool(config.reprocess_to):
-        raise dg.Failure(description="reprocess needs both reprocess_from and reprocess_to (YYYY-MM-DD)")
+        raise dg.Failure(description="reprocess needs both reprocess_from and reprocess_to (YYYY-MM-DD)",
+                         allow_retries=False)
     path = reset_working_copy()
     context.log.info(f"working copy ready at {path}")
     reprocessed = 0
@@ -69,6 +71,7 @@ def integrity_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     deps=[*opsready_dbt_models.keys, dg.AssetKey(["audit", "source_freshness"])],
     group_name="warehouse",
     kinds={"duckdb"},
+    retry_policy=TRANSIENT_RETRY,
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """`$OPSREADY_DATA/warehouse/opsready.duckdb`: the working copy, once its integrity checks pass, swapped in
@@ -80,7 +83,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
                   for m in REQUIRED_MARTS if not any(m in p for p in problems)}
     if problems:
         raise dg.Failure(description="not published; the last published warehouse is unchanged:\n- "
-                         + "\n- ".join(problems))
+                         + "\n- ".join(problems), allow_retries=False)
     with duckdb.connect(str(working)) as con:
         runs = record_run_history(con, context.instance, context.run.run_id)
     context.log.info(f"run history: {runs} runs recorded in audit.run_log")
