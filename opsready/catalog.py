@@ -70,10 +70,14 @@ def build_catalog(published: Path | None = None, out: Path | None = None, timeou
     return out
 
 
+def make_server(site: Path, port: int, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+    """A static file server for the docs site (port 0: a free port, see `server.server_address`)."""
+    return http.server.ThreadingHTTPServer((host, port), functools.partial(QuietHandler, directory=str(site)))
+
+
 def serve(site: Path, port: int, host: str = "127.0.0.1") -> None:
     """Serve the docs site until interrupted."""
-    handler = functools.partial(QuietHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+    with make_server(site, port, host) as server:
         print(f"catalog: serving {site} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()

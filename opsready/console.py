@@ -4,7 +4,7 @@ The detail goes to a log file under `$OPSREADY_DATA/logs/` (its path printed fir
 logging: every Dagster event of the run (the instance's event listener for the run), every line dbt writes
 (dagster-dbt echoes dbt's events on standard output, which the run sends to the `opsready.dbt` logger), Python
 warnings. Dagster's own console logger is set to CRITICAL for the run through the run config, so the console carries
-only the `opsready.run` logger: at INFO the phase lines, a heartbeat every HEARTBEAT_SECONDS while a step runs
+only the `opsready.run` logger: at INFO the phase lines, a heartbeat when a step has run 30 s, 60 s, 120 s...
 (on a terminal instead a live status line with dbt's nodes done/total), warnings as they happen.
 `--log-level DEBUG` (`-v`) puts the whole detail on the console too.
 """
@@ -122,6 +122,7 @@ class DbtOutput(io.TextIOBase):
         for line in lines:
             if line.strip():
                 self.logger.debug(line)
+                self.console.last_output = line.strip()
                 if match := DBT_RESULT.match(line):
                     self.console.dbt_result(int(match.group(1)), int(match.group(2)), match.group(3))
         return len(text)
@@ -144,6 +145,7 @@ class RunConsole:
         self.started = time.monotonic()
         self.step_started: dict[str, float] = {}
         self.finished: set[str] = set()
+        self.next_beat: dict[str, float] = {}  # step -> its running time at the next heartbeat line
         self.last_line = self.started
         self.lock = threading.Lock()
         self.landing: dict[str, int] = {}
@@ -153,6 +155,7 @@ class RunConsole:
         self.dbt_done = 0
         self.dbt_total = 0
         self.dbt_status: dict[str, int] = {}
+        self.last_output = ""  # the last line a step printed (the report build says which tool it runs)
         self._stop = threading.Event()
 
     # -- set-up ------------------------------------------------------------------------------------------------
@@ -231,6 +234,7 @@ class RunConsole:
             self.say(f"run {entry.run_id} of job {entry.job_name} started")
         elif kind == "STEP_START":
             self.step_started[step] = time.monotonic()
+            self.last_output = ""
         elif kind == "ASSET_MATERIALIZATION" and step in ("landing", "warehouse__working_copy"):
             for key, value in event.event_specific_data.materialization.metadata.items():
                 if isinstance(getattr(value, "value", None), int):
@@ -244,7 +248,9 @@ class RunConsole:
                 if step == "opsready_dbt_models":
                     self.dbt_warnings += 1
                 what = evaluation.description or ""
-                self._warn(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed"
+                failed_rows = evaluation.metadata.get("dagster_dbt/failed_row_count")
+                rows = f" ({failed_rows.value:,} rows)" if failed_rows is not None else ""
+                self._warn(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed{rows}"
                            + (f": {what}" if what else ""))
         elif kind == "LOG" and entry.level >= logging.WARNING:
             self._warn(f"{step or 'run'}: {message}")
@@ -297,19 +303,24 @@ class RunConsole:
         self.dbt_status[status] = self.dbt_status.get(status, 0) + 1
 
     def _beat(self) -> None:
-        """A heartbeat while a step runs: on a terminal a live status line each second, otherwise a line every
-        HEARTBEAT_SECONDS without other output."""
+        """A heartbeat while a step runs: on a terminal a live status line each second, otherwise a line when the
+        step has run HEARTBEAT_SECONDS, then twice that, and so on (a long report build says it is alive in a few
+        lines)."""
         while not self._stop.wait(1.0):
-            running = [s for s in self.step_started if s not in self.finished]
+            running = [s for s in list(self.step_started) if s not in self.finished]
             if not running:
                 continue
             step = running[-1]
             took = time.monotonic() - self.step_started[step]
-            progress = f", {self.dbt_done}/{self.dbt_total or '?'} dbt nodes" if step == "opsready_dbt_models" else ""
+            if step == "opsready_dbt_models":
+                progress = f", {self.dbt_done}/{self.dbt_total or '?'} dbt nodes"
+            else:
+                progress = f"; last: {clip(self.last_output, 80)}" if self.last_output else ""
             text = f"{self.elapsed()} {PHASES.get(step, step)}: running ({took:.0f} s{progress})"
             if self.live:
                 self.console_handler.status(text + self._bar(step))
-            elif took >= HEARTBEAT_SECONDS and time.monotonic() - self.last_line >= HEARTBEAT_SECONDS:
+            elif took >= self.next_beat.get(step, HEARTBEAT_SECONDS):
+                self.next_beat[step] = 2 * self.next_beat.get(step, HEARTBEAT_SECONDS)  # 30 s, 60 s, 120 s, ...
                 self.say(f"{PHASES.get(step, step)}: still running ({took:.0f} s{progress})")
 
     def _bar(self, step: str, width: int = 30) -> str:
