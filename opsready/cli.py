@@ -203,9 +203,9 @@ def cmd_ui(args) -> int:
     from orchestration.transform.project import ensure_manifest
 
     ensure_manifest()
-    dagster = Path(sys.executable).with_name("dagster")
-    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1",
-                            "-p", str(args.port)])
+    # `dg dev` (dagster-dg-cli): Dagster's supported command for the webserver and daemon; `dagster dev` is superseded
+    dg = Path(sys.executable).with_name("dg")
+    os.execv(str(dg), [str(dg), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)])
     return 0
 
 

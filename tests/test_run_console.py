@@ -61,7 +61,7 @@ def test_the_console_is_short_and_ends_with_the_verdict(console_run):
     assert int(can_advance) + int(blocked) == plants[0] and int(top or 0) == plants[1]
     assert int(rows.replace(",", "")) == quarantined > 0
     # one line per phase, with counts
-    ingest = next(line for line in lines if "] ingest: " in line)
+    ingest = next(line for line in lines if "] ingest: " in line and "files new" in line)
     assert f"ingest: {new_files} files new" in ingest and f"{quarantined:,} quarantined" in ingest
     dbt = next(line for line in lines if "] dbt build: " in line and "nodes done" in line)
     done_nodes, total = map(int, re.search(r"(\d+)/(\d+) nodes done", dbt).groups())
