@@ -186,7 +186,7 @@ class RunConsole:
         sys.stdout = DbtOutput(self)
         self.heartbeat = threading.Thread(target=self._beat, name="opsready-heartbeat", daemon=True)
         self.heartbeat.start()
-        self.log.info(f"opsready run: full log in {self.log_path}")
+        self.log.info(f"opsready run: loading the pipeline; full log in {self.log_path}")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -230,7 +230,7 @@ class RunConsole:
 
     def _account(self, entry, event, kind: str, message: str) -> None:
         step = entry.step_key
-        if kind == "RUN_START":
+        if kind in ("RUN_START", "PIPELINE_START"):  # Dagster's run start keeps its old value
             self.say(f"run {entry.run_id} of job {entry.job_name} started")
         elif kind == "STEP_START":
             self.step_started[step] = time.monotonic()
@@ -313,7 +313,7 @@ class RunConsole:
             step = running[-1]
             took = time.monotonic() - self.step_started[step]
             if step == "opsready_dbt_models":
-                progress = f", {self.dbt_done}/{self.dbt_total or '?'} dbt nodes"
+                progress = f", {self.dbt_done}/{self.dbt_total} dbt nodes" if self.dbt_total else ", dbt starting"
             else:
                 progress = f"; last: {clip(self.last_output, 80)}" if self.last_output else ""
             text = f"{self.elapsed()} {PHASES.get(step, step)}: running ({took:.0f} s{progress})"
