@@ -101,7 +101,8 @@ class WarningCollector(logging.Handler):
         self.console = console
 
     def emit(self, record):
-        self.console._warn(f"{record.name}: {record.getMessage()}")
+        if record.name != "py.warnings":  # a library's deprecation notice is for developers: the log file has it
+            self.console._warn(f"{record.name}: {record.getMessage()}")
 
 
 class DbtOutput(io.TextIOBase):
@@ -168,6 +169,7 @@ class RunConsole:
         self.console_handler.setFormatter(logging.Formatter("%(message)s"))
         self.file_handler = file_handler
         base = logging.getLogger("opsready")
+        self.base_settings = (base.level, base.propagate)
         base.setLevel(logging.DEBUG)
         base.propagate = False
         base.addHandler(file_handler)
@@ -199,6 +201,8 @@ class RunConsole:
                 if handler in logger.handlers:
                     logger.removeHandler(handler)
         root.setLevel(self.root_level)
+        logging.getLogger("opsready").setLevel(self.base_settings[0])
+        logging.getLogger("opsready").propagate = self.base_settings[1]
         logging.captureWarnings(False)
         self.file_handler.close()
 
