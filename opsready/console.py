@@ -226,7 +226,8 @@ class RunConsole:
         event = entry.dagster_event
         kind = event.event_type_value if event else "LOG"
         message = entry.user_message or (event.message if event and event.message else "")
-        logging.getLogger("opsready.dagster").log(entry.level, f"{entry.step_key or '-'} {kind} {message}")
+        # the layout of Dagster's own console lines (step - event type - message), so a search for them still works
+        logging.getLogger("opsready.dagster").log(entry.level, f"{entry.step_key or '-'} - {kind} - {message}")
         try:
             self._account(entry, event, kind, message)
         except Exception:  # noqa: BLE001 - the console's bookkeeping must never fail the run
@@ -348,9 +349,8 @@ class RunConsole:
             code = 3 if whole_files else 0
         else:
             self.log.error(clip(failure_headline))
-            for line in failure_lines:
-                self.log.error(clip(line))
-                logging.getLogger("opsready.failure").error(line)
+            for line in failure_lines:  # whole: the cause is the one thing the operator must read in full
+                self.log.error(line)
         self.log.info(f"full log: {self.log_path}")
         return code
 
