@@ -6,6 +6,7 @@ import argparse
 import fcntl
 import logging
 import os
+import shutil
 import sys
 import uuid
 from contextlib import contextmanager, suppress
@@ -188,11 +189,19 @@ def cmd_report(args) -> int:
     return 0
 
 
+def opsready_command() -> str:
+    """`opsready` when that name on PATH is this installation, else the full path of this venv's command."""
+    here = Path(sys.executable).with_name("opsready")
+    on_path = shutil.which("opsready")
+    return "opsready" if on_path and Path(on_path).resolve() == here.resolve() else str(here)
+
+
 def cmd_where(args) -> int:
+    command = opsready_command()
     print(f"warehouse : {paths.published_warehouse()}")
-    print(f"report    : {paths.published_report() / 'index.html'}  (view: opsready report --serve-only)")
+    print(f"report    : {paths.published_report() / 'index.html'}  (view: {command} report --serve-only)")
     print(f"landing   : {paths.landing_dir()}")
-    print(f'try       : opsready sql "{EXAMPLE_QUERY}"')
+    print(f'try       : {command} sql "{EXAMPLE_QUERY}"')
     return 0
 
 
