@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import sys
 import threading
@@ -134,6 +135,16 @@ class DbtOutput(io.TextIOBase):
         pass
 
 
+def _own_stderr():
+    """A stream on a copy of the standard error descriptor. During a run Dagster's compute-log capture points the
+    descriptor itself at a file and mirrors it to the terminal through a `tail` process, which can drop the last
+    lines when the run ends; the copy keeps the console's lines direct."""
+    try:
+        return os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding=sys.stderr.encoding or "utf-8")
+    except (AttributeError, OSError, ValueError):  # no descriptor (e.g. a captured stream): write to it as it is
+        return sys.stderr
+
+
 class RunConsole:
     """The console and log file of one `opsready run`. Use as a context manager around the run; hand
     `on_event` to the Dagster instance as the run's event listener and `dagster_loggers` into the run config;
@@ -141,7 +152,8 @@ class RunConsole:
 
     def __init__(self, level: int = logging.INFO, stream=None, log_path: Path | None = None):
         self.level = level
-        self.stream = stream or sys.stderr
+        self.own_stream = stream is None
+        self.stream = stream or _own_stderr()
         self.log_path = log_path or new_log_path()
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty() and level >= logging.INFO
         self.log = logging.getLogger("opsready.run")
@@ -207,6 +219,8 @@ class RunConsole:
         logging.getLogger("opsready").propagate = self.base_settings[1]
         logging.captureWarnings(False)
         self.file_handler.close()
+        if self.stream is not sys.stderr and self.own_stream:
+            self.stream.close()
 
     @staticmethod
     def dagster_loggers() -> dict:
