@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import logging
 import os
+import shutil
 import sys
 from contextlib import suppress
 from pathlib import Path
 
-import duckdb
 import pydantic
 
-from opsready import gate_commands, preview, report
-from opsready.quarantine import quarantine_summary
+from opsready import __version__, catalog, console, gate_commands, preview, report, sql
 from opsready.paths import SettingError, Settings
+from opsready.quarantine import quarantine_summary
 from opsready.sample import generate
 from orchestration.resources import NightOptions
 from orchestration.runtime import RunLocked, published_by, quiet_telemetry, run_job, start_process, step_failure_lines
@@ -76,38 +77,19 @@ def cmd_run(args) -> int:
     if night is None:
         return 2
     settings = Settings.from_env()
-    try:
-        result = run_job(settings, "warehouse_only" if args.no_report else "nightly", night)
-    except RunLocked as exc:
-        print(f"opsready run: {exc}", file=sys.stderr)
-        return 1
+    with console.RunConsole(level=args.log_level) as run_console:
+        try:
+            result = run_job(settings, "warehouse_only" if args.no_report else "nightly", night,
+                             loggers=run_console.dagster_loggers(), on_event=run_console.on_event)
+        except RunLocked as exc:
+            print(f"opsready run: {exc}", file=sys.stderr)
+            return 1
+        code = run_console.finish(result, step_failure_lines(result), failure_headline(result, settings))
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {settings.published_warehouse}")
-        return quarantine_summary(settings.published_warehouse, result.run_id)  # 0, or 3: files quarantined whole
-    print(failure_headline(result, settings), file=sys.stderr)
-    for line in step_failure_lines(result):
-        print(line, file=sys.stderr)
+        # 0, or 3: files quarantined whole, each named last
+        return max(code, quarantine_summary(settings.published_warehouse, result.run_id))
     return 1
-
-
-def cmd_sql(args) -> int:
-    db = Settings.from_env().published_warehouse
-    if not db.exists():
-        print(f"opsready: no published warehouse at {db}; run `make run` (or `opsready run`) first", file=sys.stderr)
-        return 2
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            rel = con.sql(args.query)
-            if rel is None:
-                return 0
-            if args.format == "csv":
-                rel.to_df().to_csv(sys.stdout, index=False)
-            else:
-                rel.show(max_rows=args.max_rows, max_width=200)
-    except duckdb.Error as exc:
-        print(f"opsready sql: {exc}", file=sys.stderr)
-        return 2
-    return 0
 
 
 def cmd_report(args) -> int:
@@ -124,25 +106,34 @@ def cmd_report(args) -> int:
     return 0
 
 
+def opsready_command() -> str:
+    """`opsready` when that name on PATH is this installation, else the full path of this venv's command."""
+    here = Path(sys.executable).with_name("opsready")
+    on_path = shutil.which("opsready")
+    return "opsready" if on_path and Path(on_path).resolve() == here.resolve() else str(here)
+
+
 def cmd_where(args) -> int:
     settings = Settings.from_env()
+    command = opsready_command()
     print(f"warehouse : {settings.published_warehouse}")
-    print(f"report    : {settings.published_report / 'index.html'}  (view: opsready report --serve-only)")
+    print(f"report    : {settings.published_report / 'index.html'}  (view: {command} report --serve-only)")
     print(f"landing   : {settings.landing_dir}")
-    print(f'try       : opsready sql "{EXAMPLE_QUERY}"')
+    print(f'try       : {command} sql "{EXAMPLE_QUERY}"')
     return 0
 
 
 def cmd_ui(args) -> int:
-    start_process(Settings.from_env())  # `dagster dev` loads orchestration.definitions with these settings
-    dagster = Path(sys.executable).with_name("dagster")
-    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1",
-                            "-p", str(args.port)])
+    start_process(Settings.from_env())  # `dg dev` loads orchestration.definitions with these settings
+    # `dg dev` (dagster-dg-cli): Dagster's supported command for the webserver and daemon; `dagster dev` is superseded
+    dg = Path(sys.executable).with_name("dg")
+    os.execv(str(dg), [str(dg), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)])
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsready", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"opsready {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="write the deterministic sample estate into $OPSREADY_DATA/landing")
@@ -161,13 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first MES extract date whose plant-days this run recomputes from raw (with --reprocess-to; "
                         "one date if only one is given)")
     p.add_argument("--reprocess-to", metavar="YYYY-MM-DD", help="last MES extract date to recompute")
+    p.add_argument("--log-level", type=console.log_level, default=logging.INFO, metavar="LEVEL",
+                   help="console detail: DEBUG, INFO (default: a line per phase), WARNING or ERROR; the log file "
+                        "under $OPSREADY_DATA/logs always has everything")
+    p.add_argument("-v", "--verbose", dest="log_level", action="store_const", const=logging.DEBUG,
+                   help="the same as --log-level DEBUG")
     p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("sql", help="run a read-only query on the published warehouse")
-    p.add_argument("query")
-    p.add_argument("--format", choices=["table", "csv"], default="table")
-    p.add_argument("--max-rows", type=int, default=100)
-    p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("report", help="build the readiness report from the published warehouse")
     p.add_argument("--serve", action="store_true", help="serve it on 127.0.0.1 after building")
@@ -184,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gate_commands.register_cli(sub)
     preview.register_cli(sub)
+    sql.register_cli(sub)
+    catalog.register_cli(sub)
     return parser
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from opsready import paths
+from opsready import connect, paths
 
 # The metrics int_readiness_metric_values.sql computes, with the extra keys each one needs (and their defaults).
 METRICS: dict[str, dict[str, Any]] = {

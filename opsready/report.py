@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from opsready import paths
+from opsready import connect, paths
 
 #: Where the Evidence project lives.
 REPORTS_PROJECT = paths.project_root() / "reports"
@@ -118,7 +118,7 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
     feed_path = Path(feed_path)
     if not published_warehouse.exists():
         raise FileNotFoundError(f"published warehouse not found: {published_warehouse} (run `opsready run` first)")
-    with duckdb.connect(str(published_warehouse), read_only=True) as src:
+    with connect.published(published_warehouse) as src:
         columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for schema, table, column, data_type in src.execute(
             "select table_schema, table_name, column_name, data_type from information_schema.columns "

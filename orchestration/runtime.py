@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,16 +67,21 @@ def run_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
-def run_job(settings: Settings, job_name: str = "nightly", night: NightOptions | None = None
-            ) -> dg.ExecuteInProcessResult:
+def run_job(settings: Settings, job_name: str = "nightly", night: NightOptions | None = None, *,
+            loggers: dict | None = None, on_event: Callable | None = None) -> dg.ExecuteInProcessResult:
     """Run `job_name` ("nightly", or "warehouse_only" without the report) once in this process against
-    `settings`, evaluating `night` (default: the latest extract date). Returns Dagster's result."""
+    `settings`, evaluating `night` (default: the latest extract date). `loggers` is the run config of Dagster's
+    loggers; `on_event` receives every event of the run (the command line's console). Returns Dagster's result."""
     start_process(settings)
     gx_process.start()  # GX's import on the second core while Dagster loads and creates the run (ingest/gx_process.py)
     prepare_manifest(settings)
     job = build_definitions(settings, night).resolve_job_def(job_name)
+    run_id = str(uuid.uuid4())  # known before the run, for its event listener
     with run_lock(settings), dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        if on_event is not None:
+            instance.add_event_listener(run_id, on_event)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
+                                      run_config={"loggers": loggers} if loggers else None)
 
 
 def published_by(result: dg.ExecuteInProcessResult) -> bool:
@@ -99,13 +105,22 @@ def _cause(error) -> str:
     return message[:FAILURE_LINE_LIMIT]
 
 
+def _step_cause(error) -> str:
+    """A failed step's cause; after retries, the last attempt's error and how many retries there were."""
+    if error.cls_name == "RetryRequestedFromPolicy" and error.cause is not None:
+        return f"{_cause(error.cause)} (after {error.message.split()[-1]} retries)"
+    return _cause(error)
+
+
 def step_failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
     """`- step: cause` for each failed step of a run, or `- run: cause` when it failed before any step (e.g. a
     resource refused its config). dagster-dbt's error message starts with the whole dbt command line (thousands of
     characters: the gates' vars) and only then the errors it parsed from dbt's log; those errors are the line, so
     the cause is not cut. A `dagster.Failure` raised on purpose by an asset is its description, without the class
-    name; any other error is the one the asset raised (class and message), not Dagster's wrapper around it."""
-    lines = [f"- {e.step_key}: {_cause(e.step_failure_data.error)}" for e in result.all_events if e.is_step_failure]
+    name; any other error is the one the asset raised (class and message), not Dagster's wrapper around it; after
+    retries, the last attempt's error and how many retries there were."""
+    lines = [f"- {e.step_key}: {_step_cause(e.step_failure_data.error)}" for e in result.all_events
+             if e.is_step_failure]
     if not lines:
         lines = [f"- run: {_cause(e.event_specific_data.error)}" for e in result.all_events
                  if e.is_run_failure and e.event_specific_data and e.event_specific_data.error]

@@ -1,6 +1,7 @@
 """The nightly job, its schedule and the sensor that starts it when new landing files arrive."""
 
 import hashlib
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -55,8 +56,13 @@ def landing_fingerprint(root: Path) -> tuple[str, int]:
 
 @dg.sensor(job=nightly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
 def new_landing_files(context: dg.SensorEvaluationContext, settings: SettingsResource):
-    """Start the nightly when the landing folder changed since the last request (new, replaced or removed files)."""
+    """Start the nightly when the landing folder changed since the last request (new, replaced or removed files).
+    Its first tick only records what is there (starting the UI must not start a nightly), unless
+    `OPSREADY_SENSOR_RUN_ON_START=1` asks for a run on the files already landed."""
     fingerprint, count = landing_fingerprint(settings.get().landing_dir)
+    if context.cursor is None and os.environ.get("OPSREADY_SENSOR_RUN_ON_START") != "1":
+        context.update_cursor(fingerprint)
+        return dg.SkipReason(f"first tick: {count} landing files recorded; a change to them starts the nightly")
     if count == 0 or fingerprint == context.cursor:
         return dg.SkipReason(f"no change in {count} landing files")
     context.update_cursor(fingerprint)

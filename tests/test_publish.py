@@ -61,7 +61,7 @@ def small_estate(tmp_path_factory) -> Path:
 
 
 def start_run(root: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([OPSREADY, "run", "--no-report"], env=env_for(root), stdout=open(log, "w"),
+    return subprocess.Popen([OPSREADY, "run", "--no-report", "-v"], env=env_for(root), stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -157,8 +157,8 @@ def test_kill_9_at_any_step_leaves_the_published_warehouse_intact_and_the_next_r
 def test_a_first_run_with_no_landing_files_says_so_before_dbt(tmp_path):
     """An empty OPSREADY_DATA (a new folder, or a wrong path): the landing step fails with what to do, dbt does not
     start, nothing is published; a malformed --as-of is refused before any run."""
-    done = subprocess.run([OPSREADY, "run", "--no-report"], env=env_for(tmp_path), timeout=600, capture_output=True,
-                          text=True)
+    done = subprocess.run([OPSREADY, "run", "--no-report", "-v"], env=env_for(tmp_path), timeout=600,
+                          capture_output=True, text=True)  # -v: every Dagster event on the console
     out = done.stdout + done.stderr
     assert done.returncode == 1
     assert (f"- landing: nothing to build: no landing file has ever been loaded into the warehouse, and none under "
@@ -185,8 +185,8 @@ def test_a_landing_file_that_cannot_be_loaded_is_quarantined_and_the_rest_publis
     truncated = Path(__file__).resolve().parent / "bad_inputs" / "cases" / "ms_truncated" / "erp-midstate"
     material_master.write_bytes((truncated / "2023-03-31" / "MARC.csv").read_bytes())
     try:
-        done = subprocess.run([OPSREADY, "run", "--no-report"], env=env_for(small_estate), timeout=1500,
-                              capture_output=True, text=True)
+        done = subprocess.run([OPSREADY, "run", "--no-report", "-v"], env=env_for(small_estate), timeout=1500,
+                              capture_output=True, text=True)  # -v: every Dagster event on the console
     finally:
         material_master.write_bytes(original)
     out = done.stdout + done.stderr

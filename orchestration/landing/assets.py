@@ -9,6 +9,7 @@ import ingest
 from ingest.entities import ENTITIES
 from ingest.load import QUARANTINED
 from orchestration.resources import GreatExpectationsResource, SettingsResource
+from orchestration.retry import TRANSIENT_RETRY
 
 WORKING_COPY = dg.AssetKey(["warehouse", "working_copy"])
 
@@ -38,7 +39,8 @@ def landing_spec(entity_name: str) -> dg.AssetSpec:
     )
 
 
-@dg.multi_asset(specs=[landing_spec(name) for name in ENTITIES], name="landing", can_subset=True)
+@dg.multi_asset(specs=[landing_spec(name) for name in ENTITIES], name="landing", can_subset=True,
+                retry_policy=TRANSIENT_RETRY)
 def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             great_expectations: GreatExpectationsResource, settings: SettingsResource):
     """Every landing asset in one step, entity by entity on one connection (a step per entity cost about 0.2 s
@@ -77,7 +79,7 @@ def landing(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         raise dg.Failure(description=f"nothing to build: no landing file has ever been loaded into the warehouse, and "
                          f"none under {landing_dir} could be loaded this run ({len(found)} found). Landing "
                          "files go in <OPSREADY_DATA>/landing/<source>/<YYYY-MM-DD>/<file> (ingest/README.md); "
-                         "`opsready generate` writes the sample estate there.")
+                         "`opsready generate` writes the sample estate there.", allow_retries=False)
     if failures:
         raise dg.Failure(description=f"{len(failures)} landing file(s) could not be loaded; nothing of them was "
-                         "loaded:\n" + "\n".join(failures))
+                         "loaded:\n" + "\n".join(failures), allow_retries=False)

@@ -7,6 +7,7 @@ import duckdb
 
 import ingest
 from orchestration.resources import NightOptions, SettingsResource
+from orchestration.retry import TRANSIENT_RETRY
 from orchestration.warehouse.reprocess import reprocess_extract_dates
 from orchestration.warehouse.run_history import record_run_history
 from orchestration.warehouse.working_copy import publish_working_copy, reset_working_copy
@@ -19,7 +20,7 @@ WORKING_COPY = dg.AssetKey(["warehouse", "working_copy"])
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 
-@dg.asset(key=WORKING_COPY, group_name="warehouse", kinds={"duckdb"})
+@dg.asset(key=WORKING_COPY, group_name="warehouse", kinds={"duckdb"}, retry_policy=TRANSIENT_RETRY)
 def working_copy(context: dg.AssetExecutionContext, settings: SettingsResource,
                  night: NightOptions) -> dg.MaterializeResult:
     """The DuckDB file this run builds into: a fresh copy of the published warehouse (empty on the first run).
@@ -60,7 +61,7 @@ def build_published_warehouse(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefin
     """The publish step, after every dbt model (and its tests) and the source-freshness record."""
 
     @dg.asset(key=PUBLISHED, deps=[*dbt_models.keys, dg.AssetKey(["audit", "source_freshness"])],
-              group_name="warehouse", kinds={"duckdb"})
+              group_name="warehouse", kinds={"duckdb"}, retry_policy=TRANSIENT_RETRY)
     def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
         """`$OPSREADY_DATA/warehouse/opsready.duckdb`: the working copy, once its integrity checks pass, swapped in
         atomically. Open read-only sessions keep their snapshot; the last published file is never half-written."""
@@ -71,7 +72,7 @@ def build_published_warehouse(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefin
                       for m in REQUIRED_MARTS if not any(m in p for p in problems)}
         if problems:
             raise dg.Failure(description="not published; the last published warehouse is unchanged:\n- "
-                             + "\n- ".join(problems))
+                             + "\n- ".join(problems), allow_retries=False)
         with duckdb.connect(str(where.working_warehouse)) as con:
             runs = record_run_history(con, context.instance, context.run.run_id)
         context.log.info(f"run history: {runs} runs recorded in audit.run_log")
