@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import duckdb
+from opsready import connect
 
 from ingest.load import quarantined_files
 
@@ -15,7 +15,7 @@ QUARANTINED_EXIT = 3  # README.md: exit status of `opsready run`
 
 def quarantine_summary(published_warehouse: Path, run_id: str) -> int:
     """Name every file the published run quarantined whole (on stderr, last); 0, or QUARANTINED_EXIT if any."""
-    with duckdb.connect(str(published_warehouse), read_only=True) as con:
+    with connect.published(published_warehouse) as con:
         files = quarantined_files(con, run_id)
     if not files:
         return 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from opsready import connect
 from opsready.gates import GateConfigError, parse_date
 
 
@@ -15,13 +14,14 @@ def read_verdict(db: Path, plant: str, as_of: str | None) -> dict[str, Any]:
     published warehouse's audit.readiness_history. Raises GateConfigError with a clear message when it can't."""
     if not db.exists():
         raise GateConfigError(f"no published warehouse at {db}; run `opsready run` first")
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect.published(db) as con:
         has = con.execute("select count(*) from information_schema.tables "
                           "where table_schema = 'audit' and table_name = 'readiness_history'").fetchone()[0]
         if not has:
             raise GateConfigError(f"{db} has no audit.readiness_history; run `opsready run` first")
         known = [r[0] for r in con.execute(
             "select distinct plant_id from audit.readiness_history order by 1").fetchall()]
+        plant = {known_id.casefold(): known_id for known_id in known}.get(plant.casefold(), plant)  # ms01 is MS01
         if plant not in known:
             raise GateConfigError(f"unknown plant {plant!r}; plants evaluated: {', '.join(known) or 'none'}")
         if as_of is None:

@@ -42,9 +42,10 @@ def _blank_master_data(path: Path, plant: str) -> int:
 
 
 def _night(root: Path, keep_as: str) -> Path:
-    from opsready.cli import run_nightly
+    from opsready.paths import Settings
+    from orchestration.runtime import run_job
 
-    result = run_nightly(include_report=False)
+    result = run_job(Settings.from_env(), "warehouse_only")
     failures = [f"{e.step_key}: {e.step_failure_data.error.message[:2000]}" for e in result.all_events
                 if e.is_step_failure]
     assert result.success, "nightly failed:\n" + "\n".join(failures)

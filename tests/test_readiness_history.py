@@ -94,14 +94,16 @@ def test_wave_skipping_equals_a_hand_count_from_the_register_and_the_month_end_v
 
 def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     """A warehouse whose readiness history holds only its latest night (as one built before history from day one):
-    its history is not empty, so only `opsready run --history` (run_nightly(history=True)) brings back every month
+    its history is not empty, so only `opsready run --history` (run_job with NightOptions(full_history=True)) brings back every month
     end since the earliest extract, through the normal publish path."""
     import os
     import shutil
 
     import duckdb
 
-    from opsready.cli import run_nightly
+    from opsready.paths import Settings
+    from orchestration.resources import NightOptions
+    from orchestration.runtime import run_job
     from tests.conftest import point_at
 
     (tmp_path / "landing").symlink_to(nightly.landing, target_is_directory=True)
@@ -113,7 +115,7 @@ def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
     point_at(tmp_path)
     try:
-        result = run_nightly(include_report=False, history=True)
+        result = run_job(Settings.from_env(), "warehouse_only", NightOptions(full_history=True))
     finally:
         for k, v in saved.items():
             if v is None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from opsready.cli import step_failure_lines
 from orchestration.retry import TRANSIENT_RETRY
+from orchestration.runtime import step_failure_lines
 
 
 def attempts_job(flag_dir: Path, fail_times: int) -> dg.JobDefinition:
