@@ -15,11 +15,39 @@
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set affected = ['machine_states', 'production_counts', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
-with components as (
-    select * from {{ ref('int_oee_daily_components') }} as components
+with states as (
+    select * from {{ ref('int_machine_state_daily') }} as states
     {%- if is_incremental() %}
-    where {{ mes_in_affected(affected, 'components', 'components.day') }}
+    where {{ mes_in_affected(affected, 'states', 'states.day') }}
     {%- endif %}
+),
+
+reason_catalogue as (
+    select distinct plant_id, reason_code from {{ ref('stg_mes__reason_codes') }}
+),
+
+-- ISO 22400-2 time components: PBT = RUNNING + SETUP + UNPLANNED_STOP; APT = RUNNING; ADOT = UNPLANNED_STOP;
+-- SUT = SETUP. An unplanned stop is one event, on the plant-local day it starts.
+components as (
+    select
+        states.plant_id,
+        states.work_center_id,
+        states.day,
+        sum(states.duration_s) filter (where states.state in ('RUNNING', 'SETUP', 'UNPLANNED_STOP')) as pbt_s,
+        sum(states.duration_s) filter (where states.state = 'RUNNING') as apt_s,
+        sum(states.duration_s) filter (where states.state = 'UNPLANNED_STOP') as adot_s,
+        sum(states.duration_s) filter (where states.state = 'SETUP') as sut_s,
+        sum(states.duration_s) filter (where states.state = 'PLANNED_STOP') as planned_stop_s,
+        sum(states.duration_s) filter (where states.state = 'NO_ORDER') as no_order_s,
+        sum(states.interval_starts) filter (where states.state = 'UNPLANNED_STOP') as unplanned_stop_events,
+        sum(states.duration_s) filter (
+            where states.state = 'UNPLANNED_STOP' and reason_catalogue.reason_code is not null
+        ) as adot_with_valid_reason_s
+    from states
+    left join reason_catalogue
+        on reason_catalogue.plant_id = states.plant_id
+        and reason_catalogue.reason_code = states.reason_code
+    group by states.plant_id, states.work_center_id, states.day
 ),
 
 counts as (
