@@ -3,19 +3,20 @@
 -- int_machine_state_daily.yml.
 -- Incremental: a run deletes and recomputes the (plant, work center, plant-local day) ranges touched by this run's
 -- loads or by a plant's time-zone change (int_mes_load_footprint), from the intervals that can reach those days.
+{%- set affected = ['machine_states', 'plant_timezone'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ mes_delete_affected(['machine_states', 'plant_timezone'], 't.day') }}"
+    pre_hook="{{ mes_delete_affected(" ~ affected ~ ", 't.day') }}"
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
-{%- set affected_from_day = mes_affected_from_day(['machine_states', 'plant_timezone']) if incremental else none %}
+{%- set affected_from_day = mes_affected_from_day(affected) if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
-    select * from {{ mes_affected_ranges(['machine_states', 'plant_timezone']) }}
+    select * from {{ mes_affected_ranges(affected) }}
 ),
 {%- endif %}
 

@@ -1,21 +1,22 @@
 -- Hourly MES production counts summed to work center × plant-local day. An hour belongs to the plant-local day of
--- its start (hour is the UTC hour start), found by an as-of join on the plant's local midnights (int_plant_calendar). A (plant, work center, hour) delivered in several extracts counts once:
--- the latest extract wins.
+-- its start (hour is the UTC hour start), found by an as-of join on the plant's local midnights (int_plant_calendar).
+-- A (plant, work center, hour) delivered in several extracts counts once: the latest extract wins.
 -- Incremental: a run recomputes the (plant, work center, plant-local day) ranges touched by this run's loads
 -- (int_mes_load_footprint) from the hours of those days (a local day lies within UTC [day - 1, day + 2)).
+{%- set affected = ['production_counts', 'plant_timezone'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ mes_delete_affected(['production_counts', 'plant_timezone'], 't.day') }}"
+    pre_hook="{{ mes_delete_affected(" ~ affected ~ ", 't.day') }}"
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
-{%- set affected_from_day = mes_affected_from_day(['production_counts', 'plant_timezone']) if incremental else none %}
+{%- set affected_from_day = mes_affected_from_day(affected) if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
-    select * from {{ mes_affected_ranges(['production_counts', 'plant_timezone']) }}
+    select * from {{ mes_affected_ranges(affected) }}
 ),
 {%- endif %}
 

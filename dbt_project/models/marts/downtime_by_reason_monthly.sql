@@ -3,15 +3,15 @@
 -- a missing code is reported as reason_code null. Months are plant-local (from int_machine_state_daily).
 -- Incremental by work center × calendar month: a run deletes and recomputes the months of each work center holding a
 -- day this run's loads (or a change of the plant's reason catalogue or master data) touched.
+{%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ mes_delete_affected_rows(['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'],
+    pre_hook="{{ mes_delete_affected_rows(" ~ affected ~ ",
                                           'month', months=true) }}"
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
-{%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 with stops as (
     select
         pieces.plant_id,

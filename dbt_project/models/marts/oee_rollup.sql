@@ -12,16 +12,15 @@
 --   reason_coverage        = ΣADOT with a catalogued reason / ΣADOT
 -- Incremental by calendar month: a run deletes and recomputes every row (both grains, every level, every plant: the
 -- company totals span plants) of each month holding a day this run's loads or master-data changes touched.
+{%- set affected = ['machine_states', 'production_counts', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ mes_delete_affected_rows(['machine_states', 'production_counts', 'plant_timezone',
-                                           'reason_catalogue', 'oee_master'], 'period_start',
+    pre_hook="{{ mes_delete_affected_rows(" ~ affected ~ ", 'period_start',
                                           months=true, per_work_center=false) }}"
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
-{%- set affected = ['machine_states', 'production_counts', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {%- set levels = {
     'work_center': ['plant_id', 'line_id', 'work_center_id'],
     'line': ['plant_id', 'line_id'],
