@@ -41,10 +41,11 @@ def _write_raw(con) -> None:
     # CEST). The 31st is 23 hours long.
     insert(con, "machine_states", [
         ("P1", "WC1", "2024-03-30 20:00:00", "2024-03-31 01:00:00", "RUNNING", None),  # 3 h on the 30th, 2 h on the 31st
-        ("P1", "WC1", "2024-03-31 01:00:00", "2024-03-31 02:00:00", "UNPLANNED_STOP", "R1"),  # 1 h, catalogued reason
-        ("P1", "WC1", "2024-03-31 01:30:00", "2024-03-31 03:00:00", "SETUP", None),  # overlaps 30 min → clipped to 1 h
-        ("P1", "WC1", "2024-03-31 03:00:00", "2024-03-31 21:00:00", "RUNNING", None),  # 18 h
-        ("P1", "WC1", "2024-03-31 04:00:00", "2024-03-31 05:00:00", "RUNNING", None),  # inside the previous → excluded
+        # the later-starting interval wins an overlap: the stop is cut at 01:30 (30 min, catalogued reason) ...
+        ("P1", "WC1", "2024-03-31 01:00:00", "2024-03-31 02:00:00", "UNPLANNED_STOP", "R1"),
+        ("P1", "WC1", "2024-03-31 01:30:00", "2024-03-31 03:00:00", "SETUP", None),  # ... the setup counts 1.5 h
+        ("P1", "WC1", "2024-03-31 03:00:00", "2024-03-31 21:00:00", "RUNNING", None),  # 18 h less the next hour: 17 h
+        ("P1", "WC1", "2024-03-31 04:00:00", "2024-03-31 05:00:00", "RUNNING", None),  # inside the previous: 1 h
         ("P1", "WC1", "2024-03-31 10:00:00", "2024-03-31 09:00:00", "RUNNING", None),  # negative → excluded
         ("P1", "WC1", "2024-03-31 21:00:00", "2024-04-01 00:00:00", "UNPLANNED_STOP", "ZZ"),  # 1 h on the 31st, 2 h on 1 April; reason not catalogued
         ("P1", "WC1", "2024-04-01 00:00:00", "2024-04-01 06:00:00", "PLANNED_STOP", None),  # outside PBT
@@ -92,16 +93,16 @@ def rollup(con, level: str, grain: str, period: str, key: str | None = None) -> 
 
 def test_dst_day_with_midnight_splits_overlap_and_negative_interval(built):
     d = daily(built, "WC1", "2024-03-31")
-    # RUNNING 2 h + 18 h = 72000 s; UNPLANNED 1 h + 1 h = 7200 s; SETUP clipped to 1 h = 3600 s; 23 h day = 82800 s
-    assert (d["pbt_s"], d["apt_s"], d["adot_s"], d["sut_s"]) == (82800, 72000, 7200, 3600)
+    # RUNNING 2 h + 17 h + 1 h = 72000 s; UNPLANNED 0.5 h (cut) + 1 h = 5400 s; SETUP 1.5 h = 5400 s; 23 h day
+    assert (d["pbt_s"], d["apt_s"], d["adot_s"], d["sut_s"]) == (82800, 72000, 5400, 5400)
     assert (d["produced_qty"], d["good_qty"]) == (1060, 1007)
     assert d["unplanned_stop_events"] == 2
-    assert d["adot_with_valid_reason_s"] == 3600
+    assert d["adot_with_valid_reason_s"] == 1800
     assert d["availability"] == pytest.approx(72000 / 82800)
     assert d["effectiveness"] == pytest.approx(1060 * 60 / 72000)
     assert d["quality_rate"] == pytest.approx(0.95)
     assert d["oee"] == pytest.approx(72000 / 82800 * 63600 / 72000 * 0.95)
-    assert d["unplanned_downtime_pct"] == pytest.approx(7200 / 82800)
+    assert d["unplanned_downtime_pct"] == pytest.approx(5400 / 82800)
     assert (d["company"], d["line_id"], d["oee_null_reason"]) == ("Co", "L1", None)
 
 
@@ -129,20 +130,22 @@ def test_zero_planned_busy_time_gives_nulls_not_zero(built):
 
 
 def test_defects_are_listed_and_not_double_counted(built):
-    rows = built.execute("select defect_type, handling, recorded_s, counted_s from intermediate.int_machine_state_defects "
-                         "order by defect_type").fetchall()
-    assert rows == [("negative_duration", "excluded", -3600, 0), ("overlap_clipped", "clipped", 5400, 3600),
-                    ("overlap_excluded", "excluded", 3600, 0)]
+    # the stop cut at 01:30 by the setup, the 18 h run cut for the hour of the run inside it, the negative interval
+    rows = built.execute("select defect_type, handling, state, recorded_s, counted_s "
+                         "from intermediate.int_machine_state_defects order by defect_type, recorded_s").fetchall()
+    assert rows == [("negative_duration", "excluded", "RUNNING", -3600, 0),
+                    ("overlap_clipped", "clipped", "UNPLANNED_STOP", 3600, 1800),
+                    ("overlap_clipped", "clipped", "RUNNING", 64800, 61200)]
 
 
 def test_rollups_sum_components(built):
     line = rollup(built, "line", "day", "2024-03-31", "L1")  # WC1 + WC2 (PBT 0)
     assert (line["pbt_s"], line["apt_s"], line["unplanned_stop_events"]) == (82800, 72000, 2)
     assert line["mtbf_s"] == pytest.approx(72000 / 2)
-    assert line["mttr_s"] == pytest.approx(7200 / 2)
-    assert line["reason_coverage"] == pytest.approx(0.5)
+    assert line["mttr_s"] == pytest.approx(5400 / 2)
+    assert line["reason_coverage"] == pytest.approx(1800 / 5400)
     march = rollup(built, "line", "month", "2024-03-01", "L1")  # days 30 + 31 of WC1, 31 of WC2
-    assert (march["pbt_s"], march["apt_s"], march["adot_s"]) == (93600, 82800, 7200)
+    assert (march["pbt_s"], march["apt_s"], march["adot_s"]) == (93600, 82800, 5400)
     assert march["availability"] == pytest.approx(82800 / 93600)
     assert march["effectiveness"] == pytest.approx((50 + 1060) * 60 / 82800)
     assert march["quality_rate"] == pytest.approx((50 + 1007) / (50 + 1060))

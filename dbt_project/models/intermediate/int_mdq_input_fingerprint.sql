@@ -4,7 +4,8 @@
 --   * the MDQ settings (vars) and the domain values of config/domains.yaml (raw.domain_values),
 --   * the code of every int_mdq_* and stg_erp__* model (after changing an mdq_* macro, run with a full refresh).
 {%- set code = [] %}
-{%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name.startswith(('int_mdq_', 'stg_erp__')) %}
+{%- for node in graph.nodes.values()
+    if node.resource_type == 'model' and node.name.startswith(('int_mdq_', 'stg_erp__')) %}
 {%- do code.append(node.name ~ ':' ~ local_md5(node.raw_code)) %}
 {%- endfor %}
 with loads as (

@@ -14,6 +14,10 @@ initiatives as (
 
 intervals as (
     select * from {{ ref('int_pilot_status_intervals') }}
+),
+
+plants as (
+    select plant_id, company from {{ ref('stg_erp__plants') }}
 )
 
 select
@@ -22,7 +26,7 @@ select
     pilots.initiative_id,
     initiatives.name as initiative_name,
     -- the register's company for the initiative; the plant's company when the initiative is unknown
-    coalesce(initiatives.company, pilots.company) as company,
+    coalesce(initiatives.company, plants.company) as company,
     pilots.plant_id,
     initiatives.wave,
     initiatives.technology,
@@ -42,6 +46,7 @@ select
 from pilots
 cross join as_of
 left join initiatives on pilots.initiative_id = initiatives.initiative_id
+left join plants on plants.plant_id = pilots.plant_id
 left join intervals
     on pilots.pilot_id = intervals.pilot_id
     and intervals.valid_from <= as_of.as_of

@@ -1,21 +1,22 @@
 -- Hourly MES production counts summed to work center × plant-local day. An hour belongs to the plant-local day of
--- its start (hour is the UTC hour start). A (plant, work center, hour) delivered in several extracts counts once:
--- the latest extract wins.
+-- its start (hour is the UTC hour start), found by an as-of join on the plant's local midnights (int_plant_calendar).
+-- A (plant, work center, hour) delivered in several extracts counts once: the latest extract wins.
 -- Incremental: a run recomputes the (plant, work center, plant-local day) ranges touched by this run's loads
 -- (int_mes_load_footprint) from the hours of those days (a local day lies within UTC [day - 1, day + 2)).
+{%- set affected = ['production_counts', 'plant_timezone'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ mes_delete_affected(['production_counts', 'plant_timezone'], 't.day') }}"
+    pre_hook="{{ mes_delete_affected(" ~ affected ~ ", 't.day') }}"
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
 {%- set incremental = mes_is_incremental() %}
-{%- set affected_from_day = mes_affected_from_day(['production_counts', 'plant_timezone']) if incremental else none %}
+{%- set affected_from_day = mes_affected_from_day(affected) if incremental else none %}
 with
 {%- if incremental %}
 ranges as (
-    select * from {{ mes_affected_ranges(['production_counts', 'plant_timezone']) }}
+    select * from {{ mes_affected_ranges(affected) }}
 ),
 {%- endif %}
 
@@ -43,28 +44,31 @@ counts as (
     ) = 1
 ),
 
-plants as (
-    select plant_id, timezone from {{ ref('stg_erp__plants') }}
+-- the plant-local day of each hour: the last local midnight at or before it (int_plant_calendar)
+located as (
+    select counts.*, calendar.day
+    from counts
+    asof inner join {{ ref('int_plant_calendar') }} as calendar
+        on calendar.plant_id = counts.plant_id
+        and counts.hour >= calendar.day_start_utc
 )
 
 select
-    counts.plant_id,
-    counts.work_center_id,
-    cast({{ oee_to_plant_local('counts.hour', 'plants.timezone') }} as date) as day,
-    sum(counts.produced_qty) as produced_qty,
-    sum(counts.good_qty) as good_qty,
-    sum(counts.reject_qty) as reject_qty,
+    plant_id,
+    work_center_id,
+    day,
+    sum(produced_qty) as produced_qty,
+    sum(good_qty) as good_qty,
+    sum(reject_qty) as reject_qty,
     count(*) as counted_hours,
     cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
-from counts
-inner join plants on plants.plant_id = counts.plant_id
+from located
 {%- if incremental %}
 where exists (
     select 1 from ranges
-    where ranges.plant_id = counts.plant_id
-        and ranges.work_center_id = counts.work_center_id
-        and cast({{ oee_to_plant_local('counts.hour', 'plants.timezone') }} as date)
-            between ranges.from_day and ranges.to_day
+    where ranges.plant_id = located.plant_id
+        and ranges.work_center_id = located.work_center_id
+        and located.day between ranges.from_day and ranges.to_day
 )
 {%- endif %}
-group by 1, 2, 3
+group by plant_id, work_center_id, day

@@ -36,5 +36,5 @@ select
     cast(work_center_id as varchar) as work_center_id,
     cast(shipped_units as bigint) as shipped_units,
     cast(escaped_defects as bigint) as escaped_defects,
-    cast({{ oee_safe_divide('escaped_defects * 1000000.0', 'shipped_units') }} as double) as defect_escape_ppm
+    cast({{ safe_divide('escaped_defects * 1000000.0', 'shipped_units') }} as double) as defect_escape_ppm
 from rolled

@@ -1,17 +1,17 @@
 -- Unplanned downtime per plant × work center × month × reason code: the Pareto behind reason coverage (SPEC §4).
 -- is_catalogued_reason says whether the code exists in the plant's reason catalogue (stg_mes__reason_codes);
--- a missing code is reported as reason_code null. Months are plant-local (from the split state intervals).
+-- a missing code is reported as reason_code null. Months are plant-local (from int_machine_state_daily).
 -- Incremental by work center × calendar month: a run deletes and recomputes the months of each work center holding a
 -- day this run's loads (or a change of the plant's reason catalogue or master data) touched.
+{%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ mes_delete_affected_rows(['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'],
+    pre_hook="{{ mes_delete_affected_rows(" ~ affected ~ ",
                                           'month', months=true) }}"
 ) }}
 -- depends_on: {{ ref('int_mes_load_footprint') }}
-{%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 with stops as (
     select
         pieces.plant_id,
@@ -19,7 +19,7 @@ with stops as (
         cast(date_trunc('month', pieces.day) as date) as month,
         pieces.reason_code,
         pieces.duration_s,
-        pieces.is_interval_start_day
+        pieces.interval_starts
     from {{ ref('int_machine_state_daily') }} as pieces
     where pieces.state = 'UNPLANNED_STOP'
     {%- if is_incremental() %}
@@ -44,7 +44,7 @@ select
     cast(catalogue.category as varchar) as reason_category,
     cast(catalogue.reason_code is not null as boolean) as is_catalogued_reason,
     cast(sum(stops.duration_s) as double) as adot_s,
-    cast(sum(case when stops.is_interval_start_day then 1 else 0 end) as bigint) as unplanned_stop_events
+    cast(sum(stops.interval_starts) as bigint) as unplanned_stop_events
 from stops
 left join catalogue
     on catalogue.plant_id = stops.plant_id

@@ -1,18 +1,14 @@
--- Master-data quality per plant × entity × as_of (SPEC §4). Each dimension = records passing every rule of the
--- dimension / records checked; mdq_score = weighted mean of the dimensions (var mdq_weights).
-with dims as (
-    select * from {{ ref('int_mdq_plant_entity_dimensions') }}
-),
-
-scored as (
+-- Master-data quality per plant × entity × as_of (SPEC §4); the shares and the score are int_mdq_scores' (its
+-- rows with an entity).
+with scored as (
     select
         plants.company,
-        dims.*,
-        as_of_dates.is_readiness_date,
-        {{ mdq_weighted_score() }} as mdq_score
-    from dims
-    inner join {{ ref('int_mdq_as_of_dates') }} as as_of_dates on as_of_dates.as_of = dims.as_of
-    left join {{ ref('stg_erp__plants') }} as plants on plants.plant_id = dims.plant_id
+        scores.*,
+        as_of_dates.is_readiness_date
+    from {{ ref('int_mdq_scores') }} as scores
+    inner join {{ ref('int_mdq_as_of_dates') }} as as_of_dates on as_of_dates.as_of = scores.as_of
+    left join {{ ref('stg_erp__plants') }} as plants on plants.plant_id = scores.plant_id
+    where scores.entity is not null
 )
 
 select

@@ -1,23 +1,14 @@
--- Master-data quality per plant × as_of (SPEC §4, §6), rows weighted across entities: each dimension =
--- Σ passing records / Σ checked records over all entities; mdq_score = weighted mean of the five dimensions.
-with dims as (
-    select
-        as_of,
-        plant_id,
-        {{ mdq_dimension_aggregates() }}
-    from {{ ref('int_mdq_record_dimensions') }}
-    group by 1, 2
-),
-
-scored as (
+-- Master-data quality per plant × as_of (SPEC §4, §6), rows weighted across entities; the shares and the score are
+-- int_mdq_scores' (its rows with entity null).
+with scored as (
     select
         plants.company,
-        dims.*,
-        as_of_dates.is_readiness_date,
-        {{ mdq_weighted_score() }} as mdq_score
-    from dims
-    inner join {{ ref('int_mdq_as_of_dates') }} as as_of_dates on as_of_dates.as_of = dims.as_of
-    left join {{ ref('stg_erp__plants') }} as plants on plants.plant_id = dims.plant_id
+        scores.*,
+        as_of_dates.is_readiness_date
+    from {{ ref('int_mdq_scores') }} as scores
+    inner join {{ ref('int_mdq_as_of_dates') }} as as_of_dates on as_of_dates.as_of = scores.as_of
+    left join {{ ref('stg_erp__plants') }} as plants on plants.plant_id = scores.plant_id
+    where scores.entity is null
 )
 
 select

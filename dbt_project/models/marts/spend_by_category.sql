@@ -11,11 +11,15 @@ ledger as (
 
 initiatives as (
     select * from {{ ref('stg_pilots__initiatives') }}
+),
+
+plants as (
+    select plant_id, company from {{ ref('stg_erp__plants') }}
 )
 
 select
     -- the initiative's company in the register; the plant's when the posting names no known initiative
-    cast(coalesce(initiatives.company, ledger.company) as varchar) as company,
+    cast(coalesce(initiatives.company, plants.company) as varchar) as company,
     cast(year(ledger.posting_date) as bigint) as posting_year,
     cast(ledger.category as varchar) as category,
     cast(ledger.currency as varchar) as currency,
@@ -23,4 +27,5 @@ select
     cast(count(*) as bigint) as postings
 from ledger
 left join initiatives on ledger.initiative_id = initiatives.initiative_id
+left join plants on plants.plant_id = ledger.plant_id
 group by all

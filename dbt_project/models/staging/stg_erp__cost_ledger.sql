@@ -21,9 +21,4 @@ renamed as (
     from source
 )
 
-select
-    renamed.*,
-    plants.company
-from renamed
--- company is one join away: the current plants master (null for a plant the master lacks)
-left join {{ ref('stg_erp__plants') }} as plants on renamed.plant_id = plants.plant_id
+select * from renamed
