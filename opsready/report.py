@@ -62,14 +62,29 @@ REPORT_INPUTS: dict[str, tuple[str, ...]] = {
     "marts.plant_mdq": ("company", "plant_id", "as_of", "completeness", "validity", "uniqueness", "consistency",
                         "timeliness", "mdq_score"),
     "marts.mdq_failing_records": ("company", "plant_id", "entity", "record_key", "dimension", "rule", "as_of"),
-    "marts.plant_readiness": ("company", "plant_id", "as_of", "current_wave", "next_wave", "ready", "blocking_gate"),
-    "marts.readiness_criteria": ("company", "plant_id", "as_of", "gate", "criterion", "criterion_order", "value",
-                                 "comparator", "threshold", "passed", "is_evaluated", "not_evaluated_reason"),
+    "marts.plant_readiness": ("company", "plant_id", "plant_name", "as_of", "current_wave", "next_wave", "ready",
+                              "blocking_gate", "verdict", "blocked_by"),
+    "marts.readiness_criteria": ("company", "plant_id", "as_of", "gate", "criterion", "label", "unit",
+                                 "criterion_order", "value", "comparator", "threshold", "passed", "is_evaluated",
+                                 "status", "status_reason"),
+    "marts.gate_definitions": ("gate", "from_wave", "to_wave", "gate_name", "criterion", "criterion_order", "label",
+                               "unit", "metric", "comparator", "threshold", "window_days", "description"),
+    "marts.gate_gap": ("company", "plant_id", "plant_name", "as_of", "gate", "from_wave", "to_wave", "criterion",
+                       "label", "unit", "comparator", "value", "threshold", "distance", "distance_share",
+                       "trend_per_day", "history_points", "forecast_pass_on", "forecast_note"),
+    "marts.nightly_changes": ("as_of", "previous_as_of", "change_type", "company", "plant_id", "subject", "label",
+                              "before_value", "after_value"),
+    "marts.plant_roi": ("company", "plant_id", "plant_name", "initiatives_reached", "planned_annual_benefit",
+                        "annualised_benefit", "realisation", "spend", "measured_months", "has_measurable_roi",
+                        "payback_months"),
+    "marts.downtime_by_reason_monthly": ("plant_id", "month", "reason_code", "reason_category",
+                                         "is_catalogued_reason", "adot_s", "unplanned_stop_events"),
     "marts.readiness_timeline": ("company", "plant_id", "as_of", "current_wave", "ready", "blocking_gate",
                                  "wave_since", "blocked_since"),
     "audit.readiness_history": ("plant_id", "as_of", "gate", "criterion", "passed", "current_wave"),
     "audit.quarantine": ("source", "entity", "reason"),
-    "audit.load_log": ("source", "entity", "rows_read", "rows_loaded", "rows_quarantined", "status"),
+    "audit.load_log": ("source", "entity", "extract_date", "file", "rows_read", "rows_loaded", "rows_quarantined",
+                       "status", "message", "loaded_at"),
 }
 
 #: Site files published with a gzip copy beside them (see `precompress`).
@@ -122,7 +137,9 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
 
     The feed holds every `marts` table (types Evidence mishandles cast), `audit.readiness_history`, and two audit
     summaries: `audit.quarantine_summary` (rows by source, entity, reason) and `audit.load_summary` (files and rows
-    by source and entity, skipped loads left out). Raises ReportInputError, writing nothing, when the warehouse
+    by source and entity, skipped loads left out), `audit.freshness` (per source: the readiness date, latest extract
+    loaded, last load time, files quarantined whole) and `audit.quarantined_files` (one row per file quarantined
+    whole, with its message). Raises ReportInputError, writing nothing, when the warehouse
     lacks anything in REPORT_INPUTS."""
     published_warehouse = Path(published_warehouse)
     feed_path = Path(feed_path)
@@ -166,6 +183,20 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
             "sum(rows_read)::BIGINT AS rows_read, sum(rows_loaded)::BIGINT AS rows_loaded, "
             "sum(rows_quarantined)::BIGINT AS rows_quarantined "
             "FROM wh.audit.load_log WHERE status <> 'skipped' GROUP BY ALL"
+        )
+        # Dates as text: the pages print them as they are (Evidence shows a JS date, or 1970-01-01 for null).
+        con.execute(
+            "CREATE TABLE audit.freshness AS SELECT source, "
+            "strftime((SELECT max(as_of) FROM wh.marts.plant_readiness), '%Y-%m-%d') AS as_of, "
+            "strftime(max(extract_date) FILTER (WHERE status <> 'quarantined'), '%Y-%m-%d') AS latest_extract, "
+            "strftime(max(loaded_at), '%Y-%m-%d %H:%M') AS last_loaded_at, "
+            "count(*) FILTER (WHERE status = 'quarantined')::BIGINT AS files_quarantined_whole "
+            "FROM wh.audit.load_log GROUP BY source"
+        )
+        con.execute(
+            "CREATE TABLE audit.quarantined_files AS SELECT source, entity, strftime(extract_date, '%Y-%m-%d') "
+            "AS extract_date, file, message, strftime(loaded_at, '%Y-%m-%d %H:%M') AS loaded_at "
+            "FROM wh.audit.load_log WHERE status = 'quarantined'"
         )
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")
