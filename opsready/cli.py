@@ -71,10 +71,12 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess: tuple[str, str] | None = None):
+def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess: tuple[str, str] | None = None,
+                history: bool = False):
     """Execute the nightly job once, in this process, against `OPSREADY_DATA`. Returns the Dagster result.
 
-    `reprocess` = (first, last) MES extract date (YYYY-MM-DD) whose plant-days the run recomputes."""
+    `reprocess` = (first, last) MES extract date (YYYY-MM-DD) whose plant-days the run recomputes; `history` also
+    evaluates the readiness gates on every month end since the earliest data (a first run does so anyway)."""
     quiet_telemetry()
     dagster_home()
     paths.export_warehouse_env()
@@ -86,8 +88,9 @@ def run_nightly(as_of: str | None = None, include_report: bool = True, reprocess
     from orchestration.definitions import defs
 
     ops = {}
-    if as_of:
-        ops["opsready_dbt_models"] = {"config": {"as_of": as_of}}
+    dbt_config = {**({"as_of": as_of} if as_of else {}), **({"full_history": True} if history else {})}
+    if dbt_config:
+        ops["opsready_dbt_models"] = {"config": dbt_config}
     if reprocess:
         ops["warehouse__working_copy"] = {"config": {"reprocess_from": reprocess[0], "reprocess_to": reprocess[1]}}
     run_config = {"ops": ops} if ops else {}
@@ -152,7 +155,8 @@ def cmd_run(args) -> int:
             print(f"opsready run: --reprocess-from {first} is after --reprocess-to {last}", file=sys.stderr)
             return 2
         reprocess = (first.isoformat(), last.isoformat())
-    result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess)
+    result = run_nightly(as_of=args.as_of, include_report=not args.no_report, reprocess=reprocess,
+                         history=args.history)
     if result.success:
         print(f"nightly run {result.run_id} succeeded; warehouse published at {paths.published_warehouse()}")
         return 0
@@ -233,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the nightly job once, in process, and publish")
     p.add_argument("--as-of", help="readiness date YYYY-MM-DD (default: latest extract date loaded)")
     p.add_argument("--no-report", action="store_true", help="skip the report build")
+    p.add_argument("--history", action="store_true",
+                   help="also evaluate the readiness gates on every month end since the earliest data "
+                        "(the first run on a warehouse does this anyway)")
     p.add_argument("--reprocess-from", metavar="YYYY-MM-DD",
                    help="first MES extract date whose plant-days this run recomputes from raw (with --reprocess-to; "
                         "one date if only one is given)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opsready.gates import GateConfigError, dbt_vars, evaluation_dates, load_gates
+from opsready.gates import GateConfigError, dbt_vars, evaluation_dates, load_forecast, load_gates
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "gates.yaml"
@@ -58,12 +58,60 @@ def _broken(tmp_path, mutate) -> Path:
     (lambda d: d["gates"].pop(), "expected three gates"),
     (lambda d: d["gates"][0].update(criteria=[]), "gates[0].criteria: must be a non-empty list"),
     (lambda d: d.update(gate=1), "unknown top-level key(s) ['gate']"),
+    (lambda d: d["gates"][0]["criteria"][0].pop("label"), "gates[0].criteria[0]: missing key 'label'"),
+    (lambda d: d["gates"][2]["criteria"][3].pop("unit"), "gates[2].criteria[3]: missing key 'unit'"),
+    (lambda d: d["gates"][1]["criteria"][0].update(label="  "), "gates[1].criteria[0].label: '  ' must be a non-empty"),
+    (lambda d: d["gates"][0]["criteria"][1].update(unit="percent"),
+     "gates[0].criteria[1].unit: 'percent' is not one of ['share', 'count', 'usd', 'ratio', 'days']"),
+    (lambda d: d["gates"][0]["criteria"][0].update(unit="usd"),
+     "gates[0].criteria[0].unit: 'usd' does not fit metric 'mdq_score'; use one of ['share', 'ratio']"),
+    (lambda d: d["gates"][1]["criteria"][2].update(unit="share"),
+     "gates[1].criteria[2].unit: 'share' does not fit metric 'pdm_pilots_with_benefit'; use one of ['count']"),
+    (lambda d: d["gates"][2]["criteria"][1].update(description=""), "gates[2].criteria[1].description: ''"),
 ])
 def test_invalid_config_names_the_key(tmp_path, mutate, message):
     with pytest.raises(GateConfigError) as err:
         load_gates(_broken(tmp_path, mutate))
     assert message in str(err.value)
     assert str(tmp_path / "gates.yaml") in str(err.value)
+
+
+def test_every_shipped_criterion_has_a_label_and_a_unit():
+    raw = yaml.safe_load(SHIPPED.read_text())
+    criteria = [c for gate in raw["gates"] for c in gate["criteria"]]
+    assert len(criteria) == 11
+    by_name = {(c["gate"], c["criterion"]): c for c in load_gates(SHIPPED)}
+    for gate, crit in ((f"{g['from']}->{g['to']}", c) for g in raw["gates"] for c in g["criteria"]):
+        loaded = by_name[(gate, crit["criterion"])]
+        assert loaded["label"] == crit["label"] and crit["label"].strip(), crit
+        assert loaded["unit"] == crit["unit"] in ("share", "count", "usd", "ratio", "days"), crit
+        assert loaded["description"] == " ".join(crit["description"].split()), crit
+    units = {c["criterion"]: c["unit"] for c in criteria}
+    assert units["pdm_pilot_with_benefit"] == units["no_open_wishlist_initiative"] == "count"
+    assert units["mdq_score"] == "share" and units["decision_support_realisation"] == "ratio"
+
+
+def test_a_criterion_without_description_gets_one_from_label_threshold_and_window(tmp_path):
+    path = _broken(tmp_path, lambda d: d["gates"][0]["criteria"][0].pop("description"))
+    first = load_gates(path)[0]
+    assert first["description"] == "Master-data quality score >= 95 % over the last 92 days."
+
+
+@pytest.mark.parametrize("forecast, message", [
+    ({"trend_window_days": 0}, "forecast.trend_window_days: 0 must be a whole number >= 1"),
+    ({"min_points": 1}, "forecast.min_points: 1 must be a whole number >= 2"),
+    ({"horizon_days": "long"}, "forecast.horizon_days: 'long' must be a whole number >= 1"),
+    ({"trend_days": 90}, "forecast: unknown key(s) ['trend_days']"),
+])
+def test_invalid_forecast_settings_name_the_key(tmp_path, forecast, message):
+    path = _broken(tmp_path, lambda d: d.update(forecast=forecast))
+    with pytest.raises(GateConfigError) as err:
+        dbt_vars(path=path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_shipped_forecast_settings():
+    assert load_forecast(SHIPPED) == {"trend_window_days": 90, "min_points": 2, "horizon_days": 1095}
 
 
 def test_validation_command_exit_codes(tmp_path):

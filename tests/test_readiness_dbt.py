@@ -55,19 +55,25 @@ GATES = {
     "version": 1,
     "gates": [
         {"from": 1, "to": 2, "criteria": [
-            {"criterion": "lines_with_mes_data", "metric": "mes_line_coverage", "comparator": ">=",
+            {"criterion": "lines_with_mes_data", "label": "Lines with MES data", "unit": "share",
+             "metric": "mes_line_coverage", "comparator": ">=",
              "threshold": 0.80, "window_days": 30, "min_day_share": 0.95},
-            {"criterion": "reason_coverage", "metric": "reason_coverage", "comparator": ">=",
+            {"criterion": "reason_coverage", "label": "Downtime with a reason code", "unit": "share",
+             "metric": "reason_coverage", "comparator": ">=",
              "threshold": 0.90, "window_days": 30}]},
         {"from": 2, "to": 3, "criteria": [
-            {"criterion": "pdm_pilot_with_benefit", "metric": "pdm_pilots_with_benefit", "comparator": ">=",
+            {"criterion": "pdm_pilot_with_benefit", "label": "PdM pilots with benefit", "unit": "count",
+             "metric": "pdm_pilots_with_benefit", "comparator": ">=",
              "threshold": 1, "window_days": 1461, "min_benefit_months": 3}]},
         {"from": 3, "to": 4, "criteria": [
-            {"criterion": "pilot_to_scale_rate", "metric": "pilot_to_scale_rate", "comparator": ">=",
+            {"criterion": "pilot_to_scale_rate", "label": "Pilot-to-scale rate", "unit": "share",
+             "metric": "pilot_to_scale_rate", "comparator": ">=",
              "threshold": 0.50, "window_days": 1461},
-            {"criterion": "wave_2_realisation", "metric": "wave_realisation", "comparator": ">=",
+            {"criterion": "wave_2_realisation", "label": "Benefit realised, wave 2", "unit": "ratio",
+             "metric": "wave_realisation", "comparator": ">=",
              "threshold": 0.70, "window_days": 365, "waves": [2]},
-            {"criterion": "no_open_wishlist_initiative", "metric": "open_wishlist_initiatives",
+            {"criterion": "no_open_wishlist_initiative", "label": "Open wishlist initiatives", "unit": "count",
+             "metric": "open_wishlist_initiatives",
              "comparator": "<=", "threshold": 0, "window_days": 1461}]},
     ],
 }

@@ -24,6 +24,8 @@ class DbtRunConfig(dg.Config):
     as_of: str = ""
     # Readiness evaluation dates (YYYY-MM-DD) for a backfill of verdicts; empty means the readiness date only.
     readiness_dates: list[str] = []
+    # Evaluate every month end since the earliest data as well (`opsready run --history`); a first run does it anyway.
+    full_history: bool = False
 
 
 @dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=OpsreadyDbtTranslator(), project=dbt_project())
@@ -40,6 +42,8 @@ def opsready_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
     dbt_run_vars = dbt_vars(dates=config.readiness_dates or None)
     if config.as_of:
         dbt_run_vars["as_of"] = config.as_of
+    if config.full_history:
+        dbt_run_vars["readiness_full_history"] = True
     # Unit tests check the models' SQL on fixed inputs, not the night's data: `make test` runs them
     # (tests/test_dbt_unit_tests.py), the nightly leaves them out (dbt's advice for production runs).
     args = ["build", "--vars", json.dumps(dbt_run_vars), "--exclude-resource-type", "unit_test"]

@@ -34,6 +34,12 @@ select
     readiness.current_wave,
     readiness.next_wave,
     readiness.ready,
+    criteria.label,
+    criteria.unit,
+    criteria.status,
+    criteria.status_reason,
+    readiness.started_wave,
+    readiness.verdict,
     cast(current_timestamp as timestamp) as evaluated_at,
     cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
 from {{ ref('readiness_criteria') }} as criteria

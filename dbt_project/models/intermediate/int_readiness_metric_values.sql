@@ -97,21 +97,8 @@ benefit_months as (
     where monthly_realised_benefit is not null
 ),
 
-reach_events as (
-    -- when an initiative reached a plant: pilot start, benefit month or cost posting (as int_initiative_plants)
-    select initiative_id, plant_id, started_on as reached_on from {{ ref('stg_pilots__pilots') }}
-    union all
-    select initiative_id, plant_id, month from {{ ref('stg_pilots__benefit_log') }}
-    union all
-    select initiative_id, plant_id, posting_date from {{ ref('stg_erp__cost_ledger') }}
-    where initiative_id is not null and plant_id is not null
-),
-
 reach as (
-    select initiative_id, plant_id, min(reached_on) as first_reached_on
-    from reach_events
-    where initiative_id is not null and plant_id is not null
-    group by initiative_id, plant_id
+    select initiative_id, plant_id, first_reached_on from {{ ref('int_readiness_initiative_reach') }}
 ),
 
 criterion_values as (
@@ -247,8 +234,8 @@ criterion_values as (
         {{ safe_divide('m.benefit', 'm.planned') }} as value,
         case
             when coalesce(m.initiatives, 0) = 0
-                then 'no wave {{ c['waves'] | join('/') }} initiative has reached the plant'
-            when coalesce(m.planned, 0) = 0 then 'no planned benefit for its wave {{ c['waves'] | join('/') }} initiatives'
+                then 'no wave-{{ c['waves'] | join('/') }} initiative has reached the plant'
+            when coalesce(m.planned, 0) = 0 then 'no planned benefit for its wave-{{ c['waves'] | join('/') }} initiatives'
         end as not_evaluated_reason,
         'realised ' || round(coalesce(m.benefit, 0)) || ' of planned ' || round(coalesce(m.planned, 0))
             || ' over ' || coalesce(m.initiatives, 0) || ' initiatives' as detail

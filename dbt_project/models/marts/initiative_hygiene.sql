@@ -3,10 +3,12 @@
 --                          dependencies, exit_criteria
 --   change_under_budgeted  change_budget / license_budget < 1.5 (null when there is no licence budget)
 --   no_sunset              no system in the landscape retired by it (systems.replaced_by_initiative, retired by as_of)
---   wave_skipped           a wave-N pilot (N >= 2) started at a plant before that plant passed gate N-1 -> N, i.e.
---                          no readiness evaluation on or before its start date had the plant at wave N or higher
---                          (marts.readiness_timeline). For a pilot started before the plant's first evaluation
---                          the fallback applies: no wave N-1 pilot had started earlier at the same plant.
+--   wave_skipped           a wave-N pilot (N >= 2) started at a plant before that plant passed gate N-1 -> N, judged
+--                          on the verdict in force at the pilot's start (SPEC §4): the plant's latest readiness
+--                          evaluation on or before its start date (marts.readiness_timeline: the month ends since the
+--                          earliest data and every night) had it below wave N. A pilot started before its plant's first
+--                          evaluation cannot be judged: it counts as not evaluable (wave_skip_not_evaluable_pilots),
+--                          never as skipped or not skipped by a guess.
 --   big_bang               its first pilot is scoped beyond one line, or its pilots started at >= 3 plants within
 --                          90 days
 with as_of as (
@@ -37,32 +39,30 @@ evaluations as (
     select plant_id, as_of, current_wave from {{ ref('readiness_timeline') }}
 ),
 
-skipping_pilots as (
-    select later.initiative_id, count(*) as wave_skipping_pilots
+verdict_at_start as (
+    -- each wave-2+ pilot with its plant's wave on the latest evaluation on or before its start (null: none yet)
+    select
+        later.initiative_id,
+        later.pilot_id,
+        later.wave,
+        (
+            select evaluations.current_wave
+            from evaluations
+            where evaluations.plant_id = later.plant_id and evaluations.as_of <= later.started_on
+            order by evaluations.as_of desc
+            limit 1
+        ) as wave_at_start
     from pilots as later
     where later.wave >= 2
-        and case
-            when exists (
-                select 1 from evaluations
-                where evaluations.plant_id = later.plant_id and evaluations.as_of <= later.started_on
-            )
-                -- gate-based: never at wave N or higher on any evaluation up to the start
-                then not exists (
-                    select 1 from evaluations
-                    where evaluations.plant_id = later.plant_id
-                        and evaluations.as_of <= later.started_on
-                        and evaluations.current_wave >= later.wave
-                )
-            -- fallback before the first evaluation: no wave N-1 pilot started earlier at the plant
-            else not exists (
-                select 1
-                from pilots as earlier
-                where earlier.plant_id = later.plant_id
-                    and earlier.wave = later.wave - 1
-                    and earlier.started_on < later.started_on
-            )
-        end
-    group by later.initiative_id
+),
+
+skipping_pilots as (
+    select
+        initiative_id,
+        count(*) filter (where wave_at_start < wave) as wave_skipping_pilots,
+        count(*) filter (where wave_at_start is null) as wave_skip_not_evaluable_pilots
+    from verdict_at_start
+    group by initiative_id
 ),
 
 first_pilot as (
@@ -100,6 +100,7 @@ flags as (
         {{ safe_divide('initiatives.change_budget', 'initiatives.license_budget') }} as change_multiple_budgeted,
         coalesce(retired_systems.systems_retired, 0) as systems_retired,
         coalesce(skipping_pilots.wave_skipping_pilots, 0) as wave_skipping_pilots,
+        coalesce(skipping_pilots.wave_skip_not_evaluable_pilots, 0) as wave_skip_not_evaluable_pilots,
         first_pilot.first_pilot_scope,
         coalesce(plants_within_90_days.max_plants_started_within_90_days, 0) as max_plants_started_within_90_days
     from initiatives
@@ -124,6 +125,7 @@ select
     cast(change_multiple_budgeted as double) as change_multiple_budgeted,
     cast(systems_retired as bigint) as systems_retired,
     cast(wave_skipping_pilots as bigint) as wave_skipping_pilots,
+    cast(wave_skip_not_evaluable_pilots as bigint) as wave_skip_not_evaluable_pilots,
     cast(first_pilot_scope as varchar) as first_pilot_scope,
     cast(max_plants_started_within_90_days as bigint) as max_plants_started_within_90_days
 from flags

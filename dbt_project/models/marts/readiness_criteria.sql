@@ -2,8 +2,15 @@
 -- passed = the value compares to the threshold as configured (config/gates.yaml); a criterion whose value could
 -- not be computed (no data) is NOT passed and not_evaluated_reason says why. Metric definitions:
 -- intermediate/int_readiness_metric_values.sql.
+--   status         'passed', 'failed' (a value that misses the threshold) or 'not evaluated' (no value; never passed)
+--   status_reason  why it was not evaluated (e.g. 'no wave-3 initiative has reached the plant'); null otherwise
+--   label, unit    the criterion's business label and print unit from the gates file (marts.gate_definitions)
 with metric_values as (
     select * from {{ ref('int_readiness_metric_values') }}
+),
+
+definitions as (
+    select gate, criterion, label, unit from {{ ref('gate_definitions') }}
 ),
 
 judged as (
@@ -24,10 +31,10 @@ select
     cast(company as varchar) as company,
     cast(plant_id as varchar) as plant_id,
     cast(as_of as date) as as_of,
-    cast(gate as varchar) as gate,
+    cast(judged.gate as varchar) as gate,
     cast(gate_from as integer) as gate_from,
     cast(gate_to as integer) as gate_to,
-    cast(criterion as varchar) as criterion,
+    cast(judged.criterion as varchar) as criterion,
     cast(criterion_order as integer) as criterion_order,
     cast(metric as varchar) as metric,
     cast(value as double) as value,
@@ -38,5 +45,15 @@ select
     cast(passed as boolean) as passed,
     cast(value is not null as boolean) as is_evaluated,
     cast(not_evaluated_reason as varchar) as not_evaluated_reason,
-    cast(detail as varchar) as detail
+    cast(detail as varchar) as detail,
+    cast(definitions.label as varchar) as label,
+    cast(definitions.unit as varchar) as unit,
+    cast(case
+        when judged.value is null then 'not evaluated'
+        when judged.passed then 'passed'
+        else 'failed'
+    end as varchar) as status,
+    cast(case when judged.value is null then coalesce(judged.not_evaluated_reason, 'no value') end as varchar)
+        as status_reason
 from judged
+left join definitions on definitions.gate = judged.gate and definitions.criterion = judged.criterion
