@@ -22,6 +22,7 @@ import functools
 import gzip
 import http.server
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -228,6 +229,7 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
     if remaining <= 0:
         raise ReportBuildError(f"report build timed out before `{name}` started")
     started = time.monotonic()
+    cpu_before = _children_cpu_s()
     print(f"[report] {name}: {' '.join(args)} (timeout {remaining:.0f}s)", flush=True)
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\n===== {name}: {' '.join(args)}\n")
@@ -251,8 +253,15 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
     if rc != 0:
         raise ReportBuildError(f"`{name}` failed (exit {rc}) after {elapsed:.0f}s; the last published site is kept.\n"
                                + _tail(log_path))
-    print(f"[report] {name}: done in {elapsed:.1f}s", flush=True)
+    print(f"[report] {name}: done in {elapsed:.1f}s ({_children_cpu_s() - cpu_before:.1f}s of CPU)", flush=True)
     return elapsed
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU seconds of the finished child processes so far (the wall time on a shared machine says
+    little about the build's own cost)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _last_log_line(log_path: Path) -> str:
