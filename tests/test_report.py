@@ -479,7 +479,12 @@ def test_what_changed_panel_lists_the_nightly_changes(visits, report_warehouse):
 
 
 def test_distance_to_next_gate_matches_gate_gap(visits, report_warehouse):
-    gaps = wh_query(report_warehouse, "select plant_id, label, forecast_note from marts.gate_gap")
+    # the next gate only: the one out of the plant's current wave on its latest date
+    gaps = wh_query(report_warehouse, "select g.plant_id, g.label, g.forecast_note from marts.gate_gap g "
+                                      "join (select plant_id, as_of, current_wave from marts.plant_readiness "
+                                      "qualify as_of = max(as_of) over (partition by plant_id)) r "
+                                      "on r.plant_id = g.plant_id and r.as_of = g.as_of "
+                                      "and r.current_wave = g.from_wave")
     shown = visits["/"].table("gate-gap")
     assert len(shown) == len(gaps) > 0
     for plant, label, note in gaps:

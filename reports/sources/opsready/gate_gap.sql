@@ -1,5 +1,6 @@
--- How far each plant is from passing each failing criterion of its next gate, the trailing trend and the forecast
--- pass date (marts.gate_gap); distance_share = distance / threshold. Dates as text.
+-- How far each plant is from passing each failing criterion of its next gate (the gate out of its current wave on
+-- its latest readiness date), the trailing trend and the forecast pass date (marts.gate_gap);
+-- distance_share = distance / threshold. Dates as text.
 select
     company,
     plant_id,
@@ -27,5 +28,10 @@ select
     history_points,
     strftime(forecast_pass_on, '%Y-%m-%d') as forecast_pass_on,
     forecast_note
-from marts.gate_gap
+from marts.gate_gap g
+where exists (
+    select 1 from marts.plant_readiness r
+    where r.plant_id = g.plant_id and r.as_of = g.as_of and r.current_wave = g.from_wave
+      and r.as_of = (select max(as_of) from marts.plant_readiness p where p.plant_id = r.plant_id)
+)
 order by plant_id, gate, criterion
