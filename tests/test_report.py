@@ -185,19 +185,19 @@ class Visit:
 
 
 def _pages(facts: dict) -> dict[str, str | None]:
-    """Path -> screenshot name stem (None: no screenshot)."""
-    return {
+    """Path -> screenshot name stem (None: no screenshot). A plant page that is two of these keeps its name."""
+    pages = {f"/plants/{facts['xss_plant']}/": None, f"/plants/{facts['unicode_plant']}/": None}
+    pages.update({
         "/": "portfolio",
         "/plants/": "plants",
-        f"/plants/{facts['blocked']}/": "plant-blocked",
-        f"/plants/{facts['ready']}/": "plant-ready",
         f"/plants/{facts['not_evaluated']}/": "plant-not-evaluated",
-        f"/plants/{facts['xss_plant']}/": None,
-        f"/plants/{facts['unicode_plant']}/": None,
+        f"/plants/{facts['ready']}/": "plant-ready",
+        f"/plants/{facts['blocked']}/": "plant-blocked",
         "/gates/": "gates",
         "/data-quality/": "data-quality",
         "/methodology/": "methodology",
-    }
+    })
+    return pages
 
 
 @pytest.fixture(scope="module")
@@ -541,7 +541,7 @@ def test_no_element_is_wider_than_its_container(visits, phone_visits):
 
 
 #: Columns the report hides below 640 px (class ops-wide): secondary to the row's meaning.
-_HIDDEN_ON_PHONES = {"criteria": (5,), "initiatives": (3,), "pilots": (3,)}
+_HIDDEN_ON_PHONES = {"criteria": (), "initiatives": (3,), "pilots": (3,)}
 
 
 def test_a_cold_page_load_is_small_and_stays_on_this_host(visits):
