@@ -362,7 +362,7 @@ def test_blocked_plant_names_its_failing_criterion(visits, report_warehouse, fac
     assert rows, "the blocked plant must have a failing criterion at its blocking gate"
     visit = visits[f"/plants/{plant}/"]
     assert f"blocked for wave {facts['blocked_next_wave']} at gate {facts['blocking_gate']}" in visit.text
-    criteria = {row["attrs"]["criterion"]: row["cells"] for row in visit.table("criteria")}
+    criteria = {(row["attrs"]["gate"], row["attrs"]["criterion"]): row["cells"] for row in visit.table("criteria")}
     for gate, criterion in rows:
         # since when it fails: the first date after the last date it passed, from the kept readiness history
         (since,), = wh_query(
@@ -371,7 +371,7 @@ def test_blocked_plant_names_its_failing_criterion(visits, report_warehouse, fac
             "and not passed and as_of > coalesce((select max(as_of) from audit.readiness_history where "
             "plant_id = ? and gate = ? and criterion = ? and passed), date '1900-01-01')",
             plant, gate, criterion, plant, gate, criterion)
-        cells = criteria[criterion]
+        cells = criteria[(gate, criterion)]
         assert cells[0] == gate and cells[-1] == f"{since:%Y-%m-%d}", cells
     assert "1970-01-01" not in visit.text and "1970-01-01" not in visits["/gates/"].text  # no null date as epoch
     (verdict,), = wh_query(report_warehouse, "select verdict from marts.plant_readiness where plant_id = ? "
@@ -442,13 +442,13 @@ def test_readiness_grid_verdicts_equal_the_warehouse(visits, report_warehouse):
 
 def test_not_evaluated_is_shown_with_its_reason(visits, report_warehouse, facts):
     plant = facts["not_evaluated"]
-    rows = wh_query(report_warehouse, "select criterion, label, status_reason from marts.readiness_criteria "
+    rows = wh_query(report_warehouse, "select gate, criterion, label, status_reason from marts.readiness_criteria "
                                       "where plant_id = ? and status = 'not evaluated' "
                                       "qualify as_of = max(as_of) over ()", plant)
-    shown = {r["attrs"]["criterion"]: r for r in visits[f"/plants/{plant}/"].table("criteria")}
-    for criterion, label, reason in rows:
+    shown = {(r["attrs"]["gate"], r["attrs"]["criterion"]): r for r in visits[f"/plants/{plant}/"].table("criteria")}
+    for gate, criterion, label, reason in rows:
         assert reason, criterion
-        row = shown[criterion]
+        row = shown[(gate, criterion)]
         assert row["attrs"]["status"] == "not evaluated"
         assert row["cells"][1] == label and row["cells"][2] == "no value"
         assert f"not evaluated: {reason}" in row["cells"][4]
