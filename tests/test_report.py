@@ -69,9 +69,13 @@ def facts(report_warehouse) -> dict:
     non_ascii = wh_query(wh, "select pilot_name, plant_id from staging.stg_pilots__pilots "
                              "where regexp_matches(pilot_name, '[^\\x00-\\x7F]') order by pilot_id limit 1")
     assert hostile and non_ascii, "the sample must hold a hostile and a non-ASCII pilot name"
-    not_evaluated = wh_query(wh, "select plant_id from marts.readiness_criteria where status = 'not evaluated' "
-                                 "qualify as_of = max(as_of) over (partition by plant_id) order by plant_id limit 1")
-    assert not_evaluated, "the sample must have a criterion that cannot be evaluated"
+    # a plant whose next gate (out of its current wave) has a criterion that cannot be evaluated
+    not_evaluated = wh_query(wh, "select c.plant_id from marts.readiness_criteria c join marts.plant_readiness r "
+                                 "on r.plant_id = c.plant_id and r.as_of = c.as_of and c.gate_from = r.current_wave "
+                                 "where c.status = 'not evaluated' "
+                                 "and r.as_of = (select max(as_of) from marts.plant_readiness) "
+                                 "order by c.plant_id limit 1")
+    assert not_evaluated, "the sample must have a next-gate criterion that cannot be evaluated"
     (blocked_plant, next_wave, blocking_gate), = blocked
     return {
         "blocked": blocked_plant, "blocked_next_wave": next_wave, "blocking_gate": blocking_gate,
