@@ -156,7 +156,7 @@ def _write_estate(con) -> None:
 def _dbt_build(warehouse: Path, work: Path, gates_file: Path, dates: list[str]) -> None:
     proc = dbt_build(warehouse, work,
                      ["int_readiness_line_days+", "int_readiness_metric_values+", "+readiness_timeline"],
-                     exclude=["initiative_hygiene", "resource_type:unit_test"],
+                     exclude=["initiative_hygiene", "nightly_snapshot", "nightly_changes", "resource_type:unit_test"],
                      dbt_vars=dbt_vars(dates, path=gates_file), timeout=900)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
@@ -230,6 +230,33 @@ def test_criterion_without_data_is_not_passed_and_says_why(built):
     assert (wave, ready) == (1, False)
     assert failing == ("lines_with_mes_data: not evaluated (no MES data in the window); "
                        "reason_coverage: not evaluated (no MES data in the window)")
+
+
+def test_status_labels_and_plant_verdicts(built):
+    """Status and label per criterion; verdict and blocked_by (labels of the next gate's criteria not passed) per
+    plant. Initiatives reached by D: P1 runs I-PDM (wave 2) and I-WISH (wave 3, pilot w1), P2 I-PDM, P3 none."""
+    with duckdb.connect(str(built[1]), read_only=True) as con:
+        status = {(p, c): (s, r, label, unit) for p, c, s, r, label, unit in con.execute(
+            "select plant_id, criterion, status, status_reason, label, unit from marts.readiness_criteria "
+            "where as_of = ?", [D]).fetchall()}
+        verdicts = {p: rest for p, *rest in con.execute(
+            "select plant_id, current_wave, started_wave, verdict, blocked_by from marts.plant_readiness "
+            "where as_of = ?", [D]).fetchall()}
+    assert status[("P3", "lines_with_mes_data")] == ("not evaluated", "no MES data in the window",
+                                                     "Lines with MES data", "share")
+    assert status[("P2", "reason_coverage")] == ("failed", None, "Downtime with a reason code", "share")
+    assert status[("P1", "pdm_pilot_with_benefit")] == ("passed", None, "PdM pilots with benefit", "count")
+    assert verdicts == {
+        "P1": [3, 3, "blocked", "Open wishlist initiatives"],
+        "P2": [1, 2, "blocked", "Downtime with a reason code"],
+        "P3": [1, 1, "blocked", "Lines with MES data, Downtime with a reason code"],
+    }
+    with duckdb.connect(str(built[0]), read_only=True) as con:
+        after = {p: rest for p, *rest in con.execute(
+            "select plant_id, current_wave, verdict, blocked_by from marts.plant_readiness where as_of = ?",
+            [D]).fetchall()}
+    assert after["P1"] == [4, "at top wave", None]
+    assert after["P2"] == [2, "blocked", "PdM pilots with benefit"]
 
 
 def test_changed_threshold_in_config_flips_the_verdict(built):

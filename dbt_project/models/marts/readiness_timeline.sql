@@ -4,6 +4,8 @@
 --   wave_change                     'advanced' / 'fell back' versus the previous evaluated date, else null
 --   wave_since                      first date of the current unbroken stretch at this wave
 --   blocked_since                   = wave_since while the plant is below wave 4 (blocked at blocking_gate since)
+--   verdict                         'can advance', 'blocked' or 'at top wave' that date (null on dates evaluated
+--                                   before the verdict existed)
 with plant_days as (
     select
         company,
@@ -11,6 +13,7 @@ with plant_days as (
         as_of,
         any_value(current_wave) as current_wave,
         any_value(ready) as ready,
+        any_value(verdict) as verdict,
         string_agg(
             case when gate_from = current_wave and not passed then criterion end, ', ' order by criterion_order
         ) as failing_criteria
@@ -40,6 +43,7 @@ select
     cast(as_of as date) as as_of,
     cast(current_wave as integer) as current_wave,
     cast(ready as boolean) as ready,
+    cast(verdict as varchar) as verdict,
     cast(case when current_wave < 4 then current_wave || '->' || (current_wave + 1) end as varchar) as blocking_gate,
     cast(failing_criteria as varchar) as failing_criteria,
     cast(previous_as_of as date) as previous_as_of,
