@@ -7,16 +7,22 @@ Public interface (the Dagster asset and `opsready report [--serve]` call these):
   DuckDB can read), holding every `marts` table, `audit.readiness_history` and audit summaries (quarantine counts,
   load counts); raises `ReportInputError` (nothing built, last site kept) when a table or column the report
   reads (`REPORT_INPUTS`) is missing.
-- `build_report(published_warehouse=None, site_dir=None, timeout_s=900)` -> the published site folder.
-- `serve(site_dir, host="127.0.0.1", port=8000)` -> serves the site until interrupted.
+- `build_report(published_warehouse=None, site_dir=None, timeout_s=900)` -> the published site folder; prints a
+  progress line every few seconds while Evidence works, and publishes a gzip copy beside each text file.
+- `serve(site_dir, host="127.0.0.1", port=8000)` -> serves the site until interrupted (gzip where accepted).
+
+Pages are prerendered; the browser reads their query results from Arrow files and loads no DuckDB-Wasm (see
+`reports/patches/@evidence-dev+universal-sql+3.0.1.patch`), so a cold page load is a few MB.
 """
 
 from __future__ import annotations
 
 import fcntl
 import functools
+import gzip
 import http.server
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -57,15 +63,35 @@ REPORT_INPUTS: dict[str, tuple[str, ...]] = {
     "marts.plant_mdq": ("company", "plant_id", "as_of", "completeness", "validity", "uniqueness", "consistency",
                         "timeliness", "mdq_score"),
     "marts.mdq_failing_records": ("company", "plant_id", "entity", "record_key", "dimension", "rule", "as_of"),
-    "marts.plant_readiness": ("company", "plant_id", "as_of", "current_wave", "next_wave", "ready", "blocking_gate"),
-    "marts.readiness_criteria": ("company", "plant_id", "as_of", "gate", "criterion", "criterion_order", "value",
-                                 "comparator", "threshold", "passed", "is_evaluated", "not_evaluated_reason"),
+    "marts.plant_readiness": ("company", "plant_id", "plant_name", "as_of", "current_wave", "next_wave", "ready",
+                              "blocking_gate", "verdict", "blocked_by"),
+    "marts.readiness_criteria": ("company", "plant_id", "as_of", "gate", "criterion", "label", "unit",
+                                 "criterion_order", "value", "comparator", "threshold", "passed", "is_evaluated",
+                                 "status", "status_reason"),
+    "marts.gate_definitions": ("gate", "from_wave", "to_wave", "gate_name", "criterion", "criterion_order", "label",
+                               "unit", "metric", "comparator", "threshold", "window_days", "description"),
+    "marts.gate_gap": ("company", "plant_id", "plant_name", "as_of", "gate", "from_wave", "to_wave", "criterion",
+                       "label", "unit", "comparator", "value", "threshold", "distance", "distance_share",
+                       "trend_per_day", "history_points", "forecast_pass_on", "forecast_note"),
+    "marts.nightly_changes": ("as_of", "previous_as_of", "change_type", "company", "plant_id", "subject", "label",
+                              "before_value", "after_value"),
+    "marts.plant_roi": ("company", "plant_id", "plant_name", "initiatives_reached", "planned_annual_benefit",
+                        "annualised_benefit", "realisation", "spend", "measured_months", "has_measurable_roi",
+                        "payback_months"),
+    "marts.downtime_by_reason_monthly": ("plant_id", "month", "reason_code", "reason_category",
+                                         "is_catalogued_reason", "adot_s", "unplanned_stop_events"),
     "marts.readiness_timeline": ("company", "plant_id", "as_of", "current_wave", "ready", "blocking_gate",
                                  "wave_since", "blocked_since"),
     "audit.readiness_history": ("plant_id", "as_of", "gate", "criterion", "passed", "current_wave"),
     "audit.quarantine": ("source", "entity", "reason"),
-    "audit.load_log": ("source", "entity", "rows_read", "rows_loaded", "rows_quarantined", "status"),
+    "audit.load_log": ("source", "entity", "extract_date", "file", "rows_read", "rows_loaded", "rows_quarantined",
+                       "status", "message", "loaded_at"),
 }
+
+#: Site files published with a gzip copy beside them (see `precompress`).
+PRECOMPRESSED_SUFFIXES = frozenset({".js", ".css", ".html", ".json", ".arrow", ".svg", ".webmanifest"})
+#: Seconds between progress lines while an npm step runs.
+HEARTBEAT_S = 10.0
 
 #: Column types Evidence's DuckDB connector handles poorly, cast on export.
 _CASTS = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT", "UBIGINT": "BIGINT"}
@@ -112,7 +138,9 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
 
     The feed holds every `marts` table (types Evidence mishandles cast), `audit.readiness_history`, and two audit
     summaries: `audit.quarantine_summary` (rows by source, entity, reason) and `audit.load_summary` (files and rows
-    by source and entity, skipped loads left out). Raises ReportInputError, writing nothing, when the warehouse
+    by source and entity, skipped loads left out), `audit.freshness` (per source: the readiness date, latest extract
+    loaded, last load time, files quarantined whole) and `audit.quarantined_files` (one row per file quarantined
+    whole, with its message). Raises ReportInputError, writing nothing, when the warehouse
     lacks anything in REPORT_INPUTS."""
     published_warehouse = Path(published_warehouse)
     feed_path = Path(feed_path)
@@ -157,6 +185,20 @@ def export_feed(published_warehouse: Path, feed_path: Path) -> Path:
             "sum(rows_quarantined)::BIGINT AS rows_quarantined "
             "FROM wh.audit.load_log WHERE status <> 'skipped' GROUP BY ALL"
         )
+        # Dates as text: the pages print them as they are (Evidence shows a JS date, or 1970-01-01 for null).
+        con.execute(
+            "CREATE TABLE audit.freshness AS SELECT source, "
+            "strftime((SELECT max(as_of) FROM wh.marts.plant_readiness), '%Y-%m-%d') AS as_of, "
+            "strftime(max(extract_date) FILTER (WHERE status <> 'quarantined'), '%Y-%m-%d') AS latest_extract, "
+            "strftime(max(loaded_at), '%Y-%m-%d %H:%M') AS last_loaded_at, "
+            "count(*) FILTER (WHERE status = 'quarantined')::BIGINT AS files_quarantined_whole "
+            "FROM wh.audit.load_log GROUP BY source"
+        )
+        con.execute(
+            "CREATE TABLE audit.quarantined_files AS SELECT source, entity, strftime(extract_date, '%Y-%m-%d') "
+            "AS extract_date, file, message, strftime(loaded_at, '%Y-%m-%d %H:%M') AS loaded_at "
+            "FROM wh.audit.load_log WHERE status = 'quarantined'"
+        )
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")
     except BaseException:
@@ -187,6 +229,7 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
     if remaining <= 0:
         raise ReportBuildError(f"report build timed out before `{name}` started")
     started = time.monotonic()
+    cpu_before = _children_cpu_s()
     print(f"[report] {name}: {' '.join(args)} (timeout {remaining:.0f}s)", flush=True)
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\n===== {name}: {' '.join(args)}\n")
@@ -196,7 +239,7 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
             start_new_session=True,
         )
         try:
-            rc = proc.wait(timeout=remaining)
+            rc = _wait_with_heartbeat(proc, name, log_path, started, remaining)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             raise ReportBuildError(
@@ -210,8 +253,54 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
     if rc != 0:
         raise ReportBuildError(f"`{name}` failed (exit {rc}) after {elapsed:.0f}s; the last published site is kept.\n"
                                + _tail(log_path))
-    print(f"[report] {name}: done in {elapsed:.1f}s", flush=True)
+    print(f"[report] {name}: done in {elapsed:.1f}s ({_children_cpu_s() - cpu_before:.1f}s of CPU)", flush=True)
     return elapsed
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU seconds of the finished child processes so far (the wall time on a shared machine says
+    little about the build's own cost)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _last_log_line(log_path: Path) -> str:
+    """The last non-empty line the npm step wrote (Evidence prints one per source query and page group)."""
+    try:
+        with open(log_path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
+            tail = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in tail.replace("\r", "\n").splitlines()
+             if line.strip() and not line.startswith("npm warn")]
+    return lines[-1][:120] if lines else ""
+
+
+def _prerendered_pages() -> int:
+    """Pages SvelteKit has prerendered so far in this build (the build step's progress)."""
+    output = REPORTS_PROJECT / ".evidence" / "template" / ".svelte-kit" / "output" / "prerendered" / "pages"
+    return sum(1 for _ in output.rglob("*.html")) if output.exists() else 0
+
+
+def _progress(name: str, log_path: Path) -> str:
+    if name == "build":
+        pages = _prerendered_pages()
+        return f"{pages} pages prerendered" if pages else "compiling the site (vite)"
+    return _last_log_line(log_path)
+
+
+def _wait_with_heartbeat(proc: subprocess.Popen, name: str, log_path: Path, started: float, timeout: float) -> int:
+    """Wait for the step, printing a progress line every HEARTBEAT_S (elapsed time and the step's latest output),
+    so a long build is visibly alive. Raises subprocess.TimeoutExpired at the timeout."""
+    deadline = started + timeout
+    while True:
+        try:
+            return proc.wait(timeout=max(0.0, min(HEARTBEAT_S, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+            print(f"[report] {name}: {time.monotonic() - started:.0f}s, {_progress(name, log_path)}", flush=True)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -283,12 +372,47 @@ def build_report(published_warehouse: Path | None = None, site_dir: Path | None 
         new_dir = site_dir.with_name(f".{site_dir.name}.new-{os.getpid()}")
         shutil.rmtree(new_dir, ignore_errors=True)
         shutil.copytree(built, new_dir)
+        compressed = precompress(new_dir)
+        print(f"[report] {compressed} files precompressed (gzip)", flush=True)
         _swap_in(new_dir, site_dir)
     print(f"[report] site published to {site_dir} ({time.monotonic() - started:.1f}s in all)", flush=True)
     return site_dir
 
 
+def precompress(site_dir: Path) -> int:
+    """Write a gzip copy (`name.gz`) beside every text file of the site the browser loads, as static hosts'
+    `gzip_static` expects and `serve` uses: the JavaScript bundle is ~8 MB raw and ~3 MB gzipped. Returns the
+    number of files compressed."""
+    count = 0
+    for path in Path(site_dir).rglob("*"):
+        if path.suffix in PRECOMPRESSED_SUFFIXES and path.is_file() and path.stat().st_size >= 1024:
+            with open(path, "rb") as raw, gzip.GzipFile(path.with_name(path.name + ".gz"), "wb", 6, mtime=0) as gz:
+                shutil.copyfileobj(raw, gz)
+            count += 1
+    return count
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site, sending a file's precompressed `.gz` copy to a browser that accepts gzip."""
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        gz = path.with_name(path.name + ".gz")
+        if "gzip" not in self.headers.get("Accept-Encoding", "") or not path.is_file() or not gz.is_file():
+            return super().send_head()
+        if path.name == "index.html" and not self.path.split("?", 1)[0].endswith("/"):
+            return super().send_head()  # the stdlib redirects /dir to /dir/
+        body = open(gz, "rb")
+        self.send_response(http.HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(os.fstat(body.fileno()).st_size))
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return body
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         if os.environ.get("OPSREADY_SERVE_LOG"):
             super().log_message(format, *args)

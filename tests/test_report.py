@@ -15,13 +15,15 @@ from urllib.parse import urlparse
 
 import duckdb
 import pytest
+import yaml
 
 from opsready import report
 
 CHROMIUM = os.environ.get("OPSREADY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+REPO = Path(__file__).resolve().parent.parent
+SCREENSHOTS = REPO / "test-output" / "screenshots"
 
 
 def pct1(value: float) -> str:
@@ -67,10 +69,18 @@ def facts(report_warehouse) -> dict:
     non_ascii = wh_query(wh, "select pilot_name, plant_id from staging.stg_pilots__pilots "
                              "where regexp_matches(pilot_name, '[^\\x00-\\x7F]') order by pilot_id limit 1")
     assert hostile and non_ascii, "the sample must hold a hostile and a non-ASCII pilot name"
+    # a plant whose next gate (out of its current wave) has a criterion that cannot be evaluated
+    not_evaluated = wh_query(wh, "select c.plant_id from marts.readiness_criteria c join marts.plant_readiness r "
+                                 "on r.plant_id = c.plant_id and r.as_of = c.as_of and c.gate_from = r.current_wave "
+                                 "where c.status = 'not evaluated' "
+                                 "and r.as_of = (select max(as_of) from marts.plant_readiness) "
+                                 "order by c.plant_id limit 1")
+    assert not_evaluated, "the sample must have a next-gate criterion that cannot be evaluated"
     (blocked_plant, next_wave, blocking_gate), = blocked
     return {
         "blocked": blocked_plant, "blocked_next_wave": next_wave, "blocking_gate": blocking_gate,
         "ready": ready[0][0],
+        "not_evaluated": not_evaluated[0][0],
         "xss_name": hostile[0][0], "xss_plant": hostile[0][1],
         "unicode_name": non_ascii[0][0], "unicode_plant": non_ascii[0][1],
     }
@@ -98,16 +108,50 @@ def browser():
         chromium.close()
 
 
-class Visit:
-    """One page load with everything the browser reported along the way."""
+#: What a page's layout and tables look like to the tests: the document's width, every element wider than its
+#: container (an element past its parent's right edge, or a scroll box with content wider than itself; screen-reader
+#: text clipped to 1 px is left out), and every row of the report's own tables with its data-* attributes and cells.
+_LAYOUT_JS = """() => {
+  const over = [];
+  const root = document.querySelector('article') || document.body;
+  const name = (el) => el.tagName.toLowerCase() + (el.dataset.testid ? '[' + el.dataset.testid + ']' : '')
+      + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : '');
+  for (const el of root.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) continue;
+    const parent = el.parentElement;
+    const q = parent.getBoundingClientRect();
+    if (r.right > q.right + 1 && getComputedStyle(parent).overflowX === 'visible')
+      over.push(name(el) + ' right ' + Math.round(r.right) + ' > ' + Math.round(q.right));
+    if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1)
+      over.push(name(el) + ' scrolls ' + el.scrollWidth + ' > ' + el.clientWidth);
+  }
+  const rows = [...document.querySelectorAll('table.ops tbody tr')].map((tr) => ({
+    table: tr.closest('table').dataset.testid, attrs: {...tr.dataset},
+    cells: [...tr.children].map((td) => td.innerText.trim()),
+    visible: [...tr.children].map((td) => { const r = td.getBoundingClientRect();
+      return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth + 1; }),
+  }));
+  return {width: document.documentElement.scrollWidth, over, rows};
+}"""
 
-    def __init__(self, browser, site_url: str, path: str, screenshot: str | None = None):
+
+class Visit:
+    """One cold page load (a fresh browser context) with everything the browser reported along the way, including
+    the bytes it received (Chromium's own count per response, from the DevTools network events)."""
+
+    def __init__(self, browser, site_url: str, path: str, screenshot: str | None = None, width: int = 1400):
         self.console_errors: list[str] = []
         self.foreign_requests: list[str] = []
         self.page_errors: list[str] = []
         self.dialogs: list[str] = []
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        self.width = width
+        received: dict[str, int] = {}
+        context = browser.new_context(viewport={"width": width, "height": 1000})
         page = context.new_page()
+        devtools = context.new_cdp_session(page)
+        devtools.send("Network.enable")
+        devtools.on("Network.loadingFinished", lambda e: received.__setitem__(e["requestId"], e["encodedDataLength"]))
         page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         page.on("request", self._on_request)
@@ -119,10 +163,19 @@ class Visit:
         self.has_alert_script = page.evaluate(
             "() => [...document.scripts].some(s => (s.textContent || '').includes('alert(1)'))"
         )
+        layout = page.evaluate(_LAYOUT_JS)
+        self.document_width: int = layout["width"]
+        self.too_wide: list[str] = layout["over"]
+        self.rows: list[dict] = layout["rows"]
+        self.bytes_received = sum(received.values())
+        self.responses = len(received)
         if screenshot:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / screenshot), full_page=True)
         context.close()
+
+    def table(self, testid: str) -> list[dict]:
+        return [row for row in self.rows if row["table"] == testid]
 
     def _on_request(self, request) -> None:
         host = urlparse(request.url).hostname
@@ -136,22 +189,33 @@ class Visit:
 
 
 def _pages(facts: dict) -> dict[str, str | None]:
-    return {
-        "/": "portfolio.png",
-        "/plants/": "plants.png",
-        f"/plants/{facts['blocked']}/": "plant-blocked.png",
-        f"/plants/{facts['ready']}/": "plant-ready.png",
-        f"/plants/{facts['xss_plant']}/": None,
-        f"/plants/{facts['unicode_plant']}/": None,
-        "/gates/": "gates.png",
-        "/data-quality/": "data-quality.png",
-        "/methodology/": "methodology.png",
-    }
+    """Path -> screenshot name stem (None: no screenshot). A plant page that is two of these keeps its name."""
+    pages = {f"/plants/{facts['xss_plant']}/": None, f"/plants/{facts['unicode_plant']}/": None}
+    pages.update({
+        "/": "portfolio",
+        "/plants/": "plants",
+        f"/plants/{facts['not_evaluated']}/": "plant-not-evaluated",
+        f"/plants/{facts['ready']}/": "plant-ready",
+        f"/plants/{facts['blocked']}/": "plant-blocked",
+        "/gates/": "gates",
+        "/data-quality/": "data-quality",
+        "/methodology/": "methodology",
+    })
+    return pages
 
 
 @pytest.fixture(scope="module")
 def visits(browser, site_url, facts) -> dict[str, Visit]:
-    return {path: Visit(browser, site_url, path, shot) for path, shot in _pages(facts).items()}
+    """Every page at 1400 px (desktop), screenshots saved as test-output/screenshots/<name>-1400.png."""
+    return {path: Visit(browser, site_url, path, shot and f"{shot}-1400.png")
+            for path, shot in _pages(facts).items()}
+
+
+@pytest.fixture(scope="module")
+def phone_visits(browser, site_url, facts) -> dict[str, Visit]:
+    """Every page at 400 px (a phone), screenshots saved as test-output/screenshots/<name>-400.png."""
+    return {path: Visit(browser, site_url, path, shot and f"{shot}-400.png", width=400)
+            for path, shot in _pages(facts).items() if shot}
 
 
 # --- feed export (no build) -----------------------------------------------------------------------------------------
@@ -228,8 +292,8 @@ def test_every_page_renders_offline_without_errors(visits):
         assert visit.dialogs == [], path
         assert "404" not in visit.text.split("\n")[0], path
         assert "Error" not in visit.text, path  # Evidence shows query/component errors inline
-    for shot in ("portfolio.png", "plant-blocked.png", "gates.png", "data-quality.png", "methodology.png"):
-        assert (SCREENSHOTS / shot).stat().st_size > 10_000, shot
+    for shot in ("portfolio", "plant-blocked", "gates", "data-quality", "methodology"):
+        assert (SCREENSHOTS / f"{shot}-1400.png").stat().st_size > 10_000, shot
 
 
 def test_portfolio_figures_match_the_warehouse(visits, report_warehouse):
@@ -250,12 +314,13 @@ def test_portfolio_figures_match_the_warehouse(visits, report_warehouse):
                 "from marts.benefit_realisation group by company"):
         assert f"{company}: {pct1(realisation)} realised" in index
 
-    # The most overdue stalled pilot: days from its planned end to the readiness date.
+    # The most overdue stalled pilot: days from its planned end to the readiness date, first in the purgatory list
+    # (the list's sort key, in its second column, so it stays on screen on a phone).
     (pilot, name, overdue), = wh_query(
         wh, "select pilot_id, pilot_name, datediff('day', planned_end_on, as_of) from marts.pilot_register "
             "where status = 'stalled' order by 3 desc, pilot_id limit 1")
-    line = next(l for l in index.splitlines() if l.startswith(pilot + "\t"))
-    assert name in line and num0(overdue) in line.split("\t")
+    first = visits["/"].table("purgatory")[0]["cells"]
+    assert first[0].startswith(name) and pilot in first[0] and first[1] == num0(overdue)
 
 
 def test_plant_gate_and_quality_figures_match_the_warehouse(visits, report_warehouse, facts):
@@ -267,10 +332,6 @@ def test_plant_gate_and_quality_figures_match_the_warehouse(visits, report_wareh
     dq = visits["/data-quality/"].text
     assert f"{num0(read)} rows read, {num0(loaded)} loaded, {num0(quarantined)} quarantined" in dq
 
-    (plants, ready), = wh_query(
-        wh, "select count(*), count(*) filter (where ready) from (select * from marts.plant_readiness "
-            "qualify as_of = max(as_of) over (partition by plant_id))")
-    assert f"{plants} plants, of which {ready} are ready" in visits["/gates/"].text
 
     plant = facts["blocked"]
     page = visits[f"/plants/{plant}/"].text
@@ -303,8 +364,9 @@ def test_blocked_plant_names_its_failing_criterion(visits, report_warehouse, fac
         "select gate, criterion from marts.readiness_criteria where plant_id = ? and gate = ? and not passed "
         "qualify as_of = max(as_of) over ()", plant, facts["blocking_gate"])
     assert rows, "the blocked plant must have a failing criterion at its blocking gate"
-    text = visits[f"/plants/{plant}/"].text
-    assert f"blocked for wave {facts['blocked_next_wave']} at gate {facts['blocking_gate']}" in text
+    visit = visits[f"/plants/{plant}/"]
+    assert f"blocked for wave {facts['blocked_next_wave']} at gate {facts['blocking_gate']}" in visit.text
+    criteria = {(row["attrs"]["gate"], row["attrs"]["criterion"]): row["cells"] for row in visit.table("criteria")}
     for gate, criterion in rows:
         # since when it fails: the first date after the last date it passed, from the kept readiness history
         (since,), = wh_query(
@@ -313,11 +375,13 @@ def test_blocked_plant_names_its_failing_criterion(visits, report_warehouse, fac
             "and not passed and as_of > coalesce((select max(as_of) from audit.readiness_history where "
             "plant_id = ? and gate = ? and criterion = ? and passed), date '1900-01-01')",
             plant, gate, criterion, plant, gate, criterion)
-        line = next(l for l in text.splitlines() if l.startswith(f"{criterion} (gate {gate})"))
-        assert line.endswith(f"failing since {since:%Y-%m-%d}"), line
-    assert "1970-01-01" not in text and "1970-01-01" not in visits["/gates/"].text  # no null date shown as epoch
-    assert "No gate blocks this plant." not in text
-    assert "No gate blocks this plant." in visits[f"/plants/{facts['ready']}/"].text
+        cells = criteria[(gate, criterion)]
+        assert cells[0] == gate and cells[-1] == f"{since:%Y-%m-%d}", cells
+    assert "1970-01-01" not in visit.text and "1970-01-01" not in visits["/gates/"].text  # no null date as epoch
+    (verdict,), = wh_query(report_warehouse, "select verdict from marts.plant_readiness where plant_id = ? "
+                                             "order by as_of desc limit 1", facts["ready"])
+    assert verdict != "blocked"
+    assert f"{verdict}." in visits[f"/plants/{facts['ready']}/"].text
 
 
 def test_hostile_and_non_ascii_text_render_as_text(visits, facts):
@@ -336,3 +400,164 @@ def test_published_site_is_complete(built_site, facts):
         assert (built_site / path).exists(), path
     leftovers = [p.name for p in built_site.parent.iterdir() if p.name.startswith(".site.")]
     assert leftovers == []
+
+
+# --- the COO's view: verdicts, gates, layout and weight --------------------------------------------------------------
+
+def _in_unit(value: float, unit: str) -> str:
+    """A gate threshold as the pages print it (share and ratio as whole %, usd as $, counts and days whole)."""
+    if unit in ("share", "ratio"):
+        return f"{value * 100:.0f} %"
+    if unit == "usd":
+        return f"${value:,.0f}"
+    if unit == "days":
+        return f"{value:,.0f} days"
+    return f"{value:,.0f}"
+
+
+def _latest_verdicts(warehouse: Path) -> dict[str, tuple[str, str | None, int]]:
+    return {plant: (verdict, blocked_by, wave) for plant, verdict, blocked_by, wave in wh_query(
+        warehouse, "select plant_id, verdict, blocked_by, current_wave from marts.plant_readiness "
+                   "qualify as_of = max(as_of) over (partition by plant_id)")}
+
+
+def test_readiness_grid_verdicts_equal_the_warehouse(visits, report_warehouse):
+    expected = _latest_verdicts(report_warehouse)
+    assert len(expected) == 12
+    for path, table in (("/", "readiness-grid"), ("/gates/", "verdicts"), ("/plants/", "plants")):
+        rows = visits[path].table(table)
+        assert {r["attrs"]["plant"]: r["attrs"]["verdict"] for r in rows} == {p: v for p, (v, _, _) in
+                                                                             expected.items()}, path
+        for row in rows:
+            verdict, blocked_by, _ = expected[row["attrs"]["plant"]]
+            shown = row["cells"][-1]
+            assert shown.startswith(verdict), (path, shown)
+            if verdict == "blocked":
+                assert shown.endswith(f"by {blocked_by}"), (path, shown)
+    # The counts are worked out here from the verdicts, and the top wave from the gates file.
+    gates = yaml.safe_load((REPO / "config" / "gates.yaml").read_text())["gates"]
+    top_wave = max(g["to"] for g in gates)
+    verdicts = [v for v, _, _ in expected.values()]
+    counts = (f"{verdicts.count('can advance')} can advance, {verdicts.count('at top wave')} at wave {top_wave}, "
+              f"{verdicts.count('blocked')} blocked")
+    assert counts in visits["/"].text and counts in visits["/gates/"].text
+    assert all(wave == top_wave for v, _, wave in expected.values() if v == "at top wave")
+
+
+def test_not_evaluated_is_shown_with_its_reason(visits, report_warehouse, facts):
+    plant = facts["not_evaluated"]
+    rows = wh_query(report_warehouse, "select gate, criterion, label, status_reason from marts.readiness_criteria "
+                                      "where plant_id = ? and status = 'not evaluated' "
+                                      "qualify as_of = max(as_of) over ()", plant)
+    shown = {(r["attrs"]["gate"], r["attrs"]["criterion"]): r for r in visits[f"/plants/{plant}/"].table("criteria")}
+    for gate, criterion, label, reason in rows:
+        assert reason, criterion
+        row = shown[(gate, criterion)]
+        assert row["attrs"]["status"] == "not evaluated"
+        assert row["cells"][1] == label and row["cells"][2] == "no value"
+        assert f"not evaluated: {reason}" in row["cells"][4]
+    failed = [r for r in shown.values() if r["attrs"]["status"] == "failed"]
+    assert all("not evaluated" not in r["cells"][4] for r in failed)
+
+
+def test_printed_gate_definitions_equal_the_gates_file(visits):
+    gates = yaml.safe_load((REPO / "config" / "gates.yaml").read_text())["gates"]
+    expected = {(f"{g['from']}->{g['to']}", c["criterion"]): [
+        c["label"], f"{c['comparator']} {_in_unit(float(c['threshold']), c['unit'])}", f"{c['window_days']} days"]
+        for g in gates for c in g["criteria"]}
+    assert ("3->4", "decision_support_realisation") in expected
+    for path in ("/gates/", "/methodology/"):
+        rows = visits[path].table("gate-definitions")
+        printed = {(r["attrs"]["gate"], r["attrs"]["criterion"]): r["cells"][:3] for r in rows}
+        assert len(rows) == len(printed) and printed == expected, path
+        # in the file's order
+        assert [(r["attrs"]["gate"], r["attrs"]["criterion"]) for r in rows] == list(expected), path
+
+
+def test_what_changed_panel_lists_the_nightly_changes(visits, report_warehouse):
+    changes = wh_query(report_warehouse, "select change_type, coalesce(plant_id, company) from marts.nightly_changes")
+    shown = [(r["attrs"]["change"], r["cells"][1]) for r in visits["/"].table("nightly-changes")]
+    assert sorted(shown) == sorted(changes)
+    if not changes:
+        assert "Nothing changed since the previous published night" in visits["/"].text
+
+
+def test_distance_to_next_gate_matches_gate_gap(visits, report_warehouse):
+    # the next gate only: the one out of the plant's current wave on its latest date
+    gaps = wh_query(report_warehouse, "select g.plant_id, g.label, g.forecast_note from marts.gate_gap g "
+                                      "join (select plant_id, as_of, current_wave from marts.plant_readiness "
+                                      "qualify as_of = max(as_of) over (partition by plant_id)) r "
+                                      "on r.plant_id = g.plant_id and r.as_of = g.as_of "
+                                      "and r.current_wave = g.from_wave")
+    shown = visits["/"].table("gate-gap")
+    assert len(shown) == len(gaps) > 0
+    for plant, label, note in gaps:
+        assert any(f"({plant})" in r["cells"][0] and r["cells"][1] == label and r["cells"][3] == note
+                   for r in shown), (plant, label)
+
+
+def test_banner_states_the_as_of_and_freshness_on_every_page(visits, report_warehouse):
+    (as_of,), = wh_query(report_warehouse, "select max(as_of) from marts.plant_readiness")
+    extracts = wh_query(report_warehouse, "select source, max(extract_date) from audit.load_log "
+                                          "where status <> 'quarantined' group by source")
+    for path, visit in visits.items():
+        assert f"As of {as_of:%Y-%m-%d} (readiness date)" in visit.text, path
+        for source, latest in extracts:
+            assert f"{source} {latest:%Y-%m-%d}" in visit.text, (path, source)
+
+
+def test_files_quarantined_whole_are_listed(visits, report_warehouse):
+    files = wh_query(report_warehouse, "select file, message from audit.load_log where status = 'quarantined'")
+    rows = visits["/data-quality/"].table("quarantined-files")
+    assert len(rows) == len(files)
+    for file, message in files:
+        assert any(file in r["cells"][0] and r["cells"][2] == message for r in rows), file
+    if not files:
+        assert "No file was quarantined whole." in visits["/data-quality/"].text
+
+
+def test_plant_pages_are_titled_with_the_plant_name(visits, report_warehouse, facts):
+    for plant in (facts["blocked"], facts["ready"]):
+        (name,), = wh_query(report_warehouse, "select plant_name from staging.stg_erp__plants where plant_id = ?",
+                            plant)
+        assert visits[f"/plants/{plant}/"].text.split("\n").count(f"{name} ({plant})") >= 1
+
+
+def test_no_element_is_wider_than_its_container(visits, phone_visits):
+    for path, visit in visits.items():
+        assert visit.document_width <= 1400, path
+        assert visit.too_wide == [], path
+    for path, visit in phone_visits.items():
+        assert visit.document_width <= 400, path
+        assert visit.too_wide == [], path
+    # On a phone the columns a COO reads first stay on screen: days overdue, start dates, failing since, the
+    # verdict, hygiene flags.
+    phone = phone_visits["/"]
+    for row in phone.table("purgatory"):
+        assert row["visible"][1] and row["visible"][3], row
+    for row in phone.table("readiness-grid"):
+        assert row["visible"][0] and row["visible"][-1], row
+    for path, visit in phone_visits.items():
+        if path.startswith("/plants/") and path != "/plants/":
+            for row in visit.table("criteria") + visit.table("initiatives") + visit.table("pilots"):
+                assert all(v or row["cells"][i] == "" for i, v in enumerate(row["visible"])
+                           if i not in _HIDDEN_ON_PHONES.get(row["table"], ())), row
+
+
+#: Columns the report hides below 640 px (class ops-wide): secondary to the row's meaning.
+_HIDDEN_ON_PHONES = {"criteria": (), "initiatives": (3,), "pilots": (3,)}
+
+
+def test_a_cold_page_load_is_small_and_stays_on_this_host(visits):
+    for path, visit in visits.items():
+        assert visit.foreign_requests == [], path
+        assert 0 < visit.bytes_received <= 5_000_000, (path, visit.bytes_received)
+    figures = {path: round(v.bytes_received / 1e6, 2) for path, v in visits.items()}
+    (SCREENSHOTS.parent / "page-bytes.txt").write_text(
+        "".join(f"{path}\t{mb} MB\t{visits[path].responses} responses\n" for path, mb in figures.items()))
+
+
+def test_published_site_carries_no_duckdb_wasm(built_site):
+    assert not list(built_site.rglob("*.wasm"))
+    total = sum(p.stat().st_size for p in built_site.rglob("*") if p.is_file())
+    assert total < 40_000_000, total

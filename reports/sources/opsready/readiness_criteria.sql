@@ -29,13 +29,30 @@ select
     c.as_of,
     c.gate,
     c.criterion,
+    c.label,
+    c.unit,
     c.criterion_order,
     c.value,
     c.comparator,
     c.threshold,
     coalesce(c.passed, false) as passed,
     c.is_evaluated,
-    c.not_evaluated_reason,
+    c.status,
+    c.status_reason,
+    -- value and threshold printed in the criterion's unit (share and ratio as %, usd as $, counts and days whole)
+    case
+        when c.value is null then 'no value'
+        when c.unit in ('share', 'ratio') then format('{:.1f} %', c.value * 100)
+        when c.unit = 'usd' then '$' || format('{:,.0f}', c.value)
+        when c.unit = 'days' then format('{:,.0f} days', c.value)
+        else format('{:,.0f}', c.value)
+    end as value_text,
+    case
+        when c.unit in ('share', 'ratio') then format('{:.0f} %', c.threshold * 100)
+        when c.unit = 'usd' then '$' || format('{:,.0f}', c.threshold)
+        when c.unit = 'days' then format('{:,.0f} days', c.threshold)
+        else format('{:,.0f}', c.threshold)
+    end as threshold_text,
     -- as text: Evidence shows a null DATE as 1970-01-01
     case when coalesce(c.passed, false) then null else strftime(f.failing_since, '%Y-%m-%d') end as failing_since
 from marts.readiness_criteria c
