@@ -117,7 +117,8 @@ def test_an_unmappable_file_is_quarantined_whole_the_night_publishes_the_rest_an
                            [run_id]).fetchone()[0] == 1
     checks = check_results(estate, run_id)
     assert checks["audit/source_freshness:erp_midstate_files_loaded"] is False
-    assert {k: v for k, v in checks.items() if k.endswith("_files_loaded")} == {
+    # the five sample sources (erp-adventureworks, the onboarding example, never delivers to this landing folder)
+    assert {k: v for k, v in checks.items() if k.endswith("_files_loaded") and "adventureworks" not in k} == {
         f"audit/source_freshness:{s}_files_loaded": s != "erp_midstate"
         for s in ("erp_globaltech", "erp_midstate", "mes_globaltech", "mes_midstate", "pilots")}
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from opsready.paths import Settings
+from orchestration.definitions import build_definitions
 from orchestration.retry import TRANSIENT_RETRY
 from orchestration.runtime import step_failure_lines
+from orchestration.transform.project import prepare_manifest
 
 
 def attempts_job(flag_dir: Path, fail_times: int) -> dg.JobDefinition:
@@ -28,9 +31,10 @@ def attempts_job(flag_dir: Path, fail_times: int) -> dg.JobDefinition:
     return dg.Definitions(assets=[flaky_copy]).resolve_implicit_global_asset_job_def()
 
 
-def test_the_policy_is_on_the_steps_that_touch_shared_files():
-    from orchestration.definitions import defs
-
+def test_the_policy_is_on_the_steps_that_touch_shared_files(tmp_path):
+    settings = Settings.from_env({"OPSREADY_DATA": str(tmp_path)})
+    prepare_manifest(settings)
+    defs = build_definitions(settings)
     for key in (["warehouse", "working_copy"], ["raw", "plants"], ["warehouse", "published"]):
         assert defs.resolve_assets_def(dg.AssetKey(key)).op.retry_policy == TRANSIENT_RETRY, key
     # and not on the dbt build, whose failing tests would fail again

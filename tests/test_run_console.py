@@ -84,7 +84,8 @@ def test_the_log_file_holds_the_detail(console_run):
 def test_mart_comments_are_the_yaml_descriptions(console_run):
     root, _ = console_run
     with duckdb.connect(str(root / "warehouse" / "opsready.duckdb"), read_only=True) as con:
-        tables = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+        tables = dict(con.execute("select table_name, comment from duckdb_tables() where schema_name = 'marts' "
+                                  "union all select view_name, comment from duckdb_views() where schema_name = 'marts'"
                                   ).fetchall())
         columns = {(t, c): comment for t, c, comment in con.execute(
             "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'").fetchall()}

@@ -17,15 +17,20 @@ def test_first_tick_starts_no_run_unless_asked(tmp_path, monkeypatch):
 
     point_at(tmp_path)
     landed(tmp_path)
+    from opsready.paths import Settings
+    from orchestration.resources import SettingsResource
     from orchestration.schedules import new_landing_files
 
+    resources = {"settings": SettingsResource.of(Settings.from_env())}
     monkeypatch.delenv("OPSREADY_SENSOR_RUN_ON_START", raising=False)
-    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
+    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources)
     first = new_landing_files(context)
     assert isinstance(first, dg.SkipReason) and "first tick: 1 landing files recorded" in first.skip_message
-    assert isinstance(new_landing_files(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
+    assert isinstance(new_landing_files(dg.build_sensor_context(cursor=context.cursor, resources=resources)),
+                      dg.SkipReason)
     (tmp_path / "landing" / "mes-midstate" / "2025-12-31" / "counts.csv").write_text("a\n")
-    assert isinstance(new_landing_files(dg.build_sensor_context(cursor=context.cursor)), dg.RunRequest)
+    assert isinstance(new_landing_files(dg.build_sensor_context(cursor=context.cursor, resources=resources)),
+                      dg.RunRequest)
 
     monkeypatch.setenv("OPSREADY_SENSOR_RUN_ON_START", "1")
-    assert isinstance(new_landing_files(dg.build_sensor_context()), dg.RunRequest)
+    assert isinstance(new_landing_files(dg.build_sensor_context(resources=resources)), dg.RunRequest)

@@ -159,7 +159,8 @@ def test_version():
 
 
 def test_gate_matches_plant_ids_case_insensitively(tmp_path):
-    from opsready.gates import GateConfigError, read_verdict
+    from opsready.gates import GateConfigError
+    from opsready.verdict import read_verdict
 
     db = tmp_path / "opsready.duckdb"
     with duckdb.connect(str(db)) as con:

@@ -22,34 +22,34 @@ tonight as (
     inner join ranked on ranked.night_id = snapshot.night_id and ranked.recency = 1
 ),
 
-before as (
+last_night as (
     select snapshot.* from {{ ref('nightly_snapshot') }} as snapshot
     inner join ranked on ranked.night_id = snapshot.night_id and ranked.recency = 2
 ),
 
 pairs as (
     select
-        coalesce(tonight.kind, before.kind) as kind,
-        coalesce(tonight.company, before.company) as company,
-        coalesce(tonight.plant_id, before.plant_id) as plant_id,
-        coalesce(tonight.gate, before.gate) as gate,
-        coalesce(tonight.subject, before.subject) as subject,
-        coalesce(tonight.label, before.label) as label,
-        before.state as state_before,
+        coalesce(tonight.kind, last_night.kind) as kind,
+        coalesce(tonight.company, last_night.company) as company,
+        coalesce(tonight.plant_id, last_night.plant_id) as plant_id,
+        coalesce(tonight.gate, last_night.gate) as gate,
+        coalesce(tonight.subject, last_night.subject) as subject,
+        coalesce(tonight.label, last_night.label) as label,
+        last_night.state as state_before,
         tonight.state as state_after,
-        before.wave as wave_before,
+        last_night.wave as wave_before,
         tonight.wave as wave_after,
-        before.shown as shown_before,
+        last_night.shown as shown_before,
         tonight.shown as shown_after,
-        before.night_id is not null as in_before,
+        last_night.night_id is not null as in_before,
         tonight.night_id is not null as in_tonight
     from tonight
-    full outer join before
-        on before.kind = tonight.kind
-        and before.plant_id is not distinct from tonight.plant_id
-        and before.gate is not distinct from tonight.gate
-        and before.subject = tonight.subject
-    where exists (select 1 from before)
+    full outer join last_night
+        on last_night.kind = tonight.kind
+        and last_night.plant_id is not distinct from tonight.plant_id
+        and last_night.gate is not distinct from tonight.gate
+        and last_night.subject = tonight.subject
+    where exists (select 1 from ranked where recency = 2)
 ),
 
 changes as (
@@ -57,13 +57,13 @@ changes as (
         case
             when kind = 'plant' and wave_after > wave_before then 'plant_newly_passing'
             when kind = 'plant' and (wave_after < wave_before
-                or (wave_after = wave_before and state_after = 'blocked' and state_before is distinct from 'blocked'))
+                or (wave_after = wave_before and state_after = 'blocked' and coalesce(state_before, '') <> 'blocked'))
                 then 'plant_newly_blocked'
             when kind = 'criterion' and state_after = 'passed' and state_before <> 'passed' then 'criterion_now_passing'
             when kind = 'criterion' and state_before = 'passed' and state_after <> 'passed' then 'criterion_now_failing'
-            when kind = 'pilot' and state_after = 'stalled' and state_before is distinct from 'stalled'
+            when kind = 'pilot' and state_after = 'stalled' and coalesce(state_before, '') <> 'stalled'
                 then 'pilot_entered_purgatory'
-            when kind = 'pilot' and state_before = 'stalled' and state_after is distinct from 'stalled'
+            when kind = 'pilot' and state_before = 'stalled' and coalesce(state_after, '') <> 'stalled'
                 then 'pilot_left_purgatory'
             when kind = 'initiative' and in_before and in_tonight and state_after <> 'none'
                 and not list_has_all(string_split(state_before, ', '), string_split(state_after, ', '))
