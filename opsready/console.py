@@ -382,7 +382,10 @@ class RunConsole:
                 "where table_schema = 'marts' and table_name = 'plant_readiness'").fetchall()}
             verdict = "verdict" if "verdict" in columns else \
                 "case when ready then 'at top wave' else 'blocked' end"
-            plants = dict(con.execute(f"select {verdict}, count(*) from marts.plant_readiness group by 1").fetchall())
+            # the latest readiness date: a first run also holds every month end since the earliest data
+            plants = dict(con.execute(f"select {verdict}, count(*) from marts.plant_readiness "
+                                      "where as_of = (select max(as_of) from marts.plant_readiness) group by 1"
+                                      ).fetchall())
             rows, whole = con.execute(
                 "select coalesce(sum(rows_quarantined), 0), count(*) filter (where status = 'quarantined') "
                 "from audit.load_log where run_id = ?", [run_id]).fetchone()

@@ -53,12 +53,14 @@ def test_the_console_is_short_and_ends_with_the_verdict(console_run):
     can_advance, blocked, top, rows, warnings = verdicts[0].groups()
     with duckdb.connect(str(root / "warehouse" / "opsready.duckdb"), read_only=True) as con:
         plants = con.execute("select count(*) filter (where current_wave < 4), count(*) filter (where current_wave = 4)"
-                             " from marts.plant_readiness").fetchone()
+                             " from marts.plant_readiness"
+                             " where as_of = (select max(as_of) from marts.plant_readiness)").fetchone()
         quarantined = con.execute("select count(*) from (select distinct load_id, row from audit.quarantine)"
                                   ).fetchone()[0]
         new_files = con.execute("select count(*) from audit.load_log where status in ('loaded', 'replaced')"
                                 ).fetchone()[0]
     assert int(can_advance) + int(blocked) == plants[0] and int(top or 0) == plants[1]
+    assert int(can_advance) + int(blocked) + int(top or 0) == 12  # the sample's plants: 4 MidState, 8 GlobalTech
     assert int(rows.replace(",", "")) == quarantined > 0
     # one line per phase, with counts
     ingest = next(line for line in lines if "] ingest: " in line and "files new" in line)
