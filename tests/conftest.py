@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,21 @@ def point_at(root: Path) -> None:
     os.environ["OPSREADY_DATA"] = str(root)
     os.environ["OPSREADY_WAREHOUSE"] = str(root / "warehouse" / "build" / "opsready.duckdb")
     os.environ["DAGSTER_HOME"] = str(root / "dagster")
+
+
+@contextmanager
+def pointed_at(root: Path):
+    """`point_at(root)` for the block only: the variables it sets are restored (or removed) afterwards."""
+    saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
+    point_at(root)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @dataclass

@@ -10,7 +10,6 @@ that crossed their threshold, and nothing else (no other plant, pilot or initiat
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -57,12 +56,10 @@ def _night(root: Path, keep_as: str) -> Path:
 @pytest.fixture(scope="module")
 def two_nights(tmp_path_factory):
     from opsready.sample import generate
-    from tests.conftest import point_at
+    from tests.conftest import pointed_at
 
     root = tmp_path_factory.mktemp("two_nights")
-    saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
-    point_at(root)
-    try:
+    with pointed_at(root):
         generate(root, seed=7, scale=0.1)
         marc = root / "landing" / "erp-midstate" / AS_OF.isoformat() / "MARC.csv"
         clean = marc.read_bytes()
@@ -70,12 +67,6 @@ def two_nights(tmp_path_factory):
         broken = _night(root, "night1.duckdb")
         marc.write_bytes(clean)
         repaired = _night(root, "night2.duckdb")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return broken, repaired
 
 

@@ -96,7 +96,6 @@ def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     """A warehouse whose readiness history holds only its latest night (as one built before history from day one):
     its history is not empty, so only `opsready run --history` (run_job with NightOptions(full_history=True)) brings back every month
     end since the earliest extract, through the normal publish path."""
-    import os
     import shutil
 
     import duckdb
@@ -104,7 +103,7 @@ def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     from opsready.paths import Settings
     from orchestration.resources import NightOptions
     from orchestration.runtime import run_job
-    from tests.conftest import point_at
+    from tests.conftest import pointed_at
 
     (tmp_path / "landing").symlink_to(nightly.landing, target_is_directory=True)
     (tmp_path / "warehouse").mkdir()
@@ -112,16 +111,8 @@ def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     shutil.copy(nightly.published, published)
     with duckdb.connect(str(published)) as con:
         con.execute("delete from audit.readiness_history where as_of < ?", [AS_OF])
-    saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
-    point_at(tmp_path)
-    try:
+    with pointed_at(tmp_path):
         result = run_job(Settings.from_env(), "warehouse_only", NightOptions(full_history=True))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     assert result.success
     with duckdb.connect(str(published), read_only=True) as con:
         got = [r[0] for r in con.execute("select distinct as_of from audit.readiness_history order by 1").fetchall()]

@@ -11,7 +11,6 @@ including the dates it runs wave-3 pilots.
 
 from __future__ import annotations
 
-import os
 import shutil
 from types import SimpleNamespace
 from datetime import date
@@ -23,7 +22,7 @@ from opsready.gates import evaluation_dates
 from opsready.paths import Settings
 from orchestration.resources import NightOptions
 from orchestration.runtime import run_job
-from tests.conftest import point_at
+from tests.conftest import pointed_at
 
 MONTH_ENDS = evaluation_dates("2022-01-31", "2025-12-31")
 
@@ -34,16 +33,8 @@ def backfilled(nightly, tmp_path_factory):
     (root / "landing").symlink_to(nightly.landing, target_is_directory=True)
     (root / "warehouse").mkdir()
     shutil.copy(nightly.published, root / "warehouse" / "opsready.duckdb")
-    saved = {k: os.environ.get(k) for k in ("OPSREADY_DATA", "OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
-    point_at(root)
-    try:
+    with pointed_at(root):
         result = run_job(Settings.from_env(), "warehouse_only", NightOptions(readiness_dates=MONTH_ENDS))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     failures = [f"{e.step_key}: {e.step_failure_data.error.message[:2000]}" for e in result.all_events
                 if e.is_step_failure]
     assert result.success, "backfill failed:\n" + "\n".join(failures)
