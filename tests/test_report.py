@@ -444,6 +444,63 @@ def test_readiness_grid_verdicts_equal_the_warehouse(visits, report_warehouse):
     assert all(wave == top_wave for v, _, wave in expected.values() if v == "at top wave")
 
 
+def _started_waves(landing: Path, warehouse: Path, as_of) -> dict[str, int]:
+    """The highest wave of any initiative that has reached each plant by `as_of`, worked out from the pilot register
+    workbook in the landing folder (pilots started, benefit months) and the loaded cost postings (raw.cost_ledger),
+    not from the readiness models."""
+    import polars as pl
+
+    workbook = max((landing / "pilots").iterdir()) / "roadmap_register.xlsx"
+    waves = {r["Initiative ID"]: int(r["Wave"])
+             for r in pl.read_excel(workbook, sheet_name="Initiatives").iter_rows(named=True)}
+    reached = [(r["Plant"], r["Initiative ID"], r["Started"])
+               for r in pl.read_excel(workbook, sheet_name="Pilots").iter_rows(named=True)]
+    reached += [(r["Plant"], r["Initiative ID"], r["Month"])
+                for r in pl.read_excel(workbook, sheet_name="Benefits").iter_rows(named=True)]
+    reached += wh_query(warehouse, "select plant_id, initiative_id, posting_date from raw.cost_ledger "
+                                   "where plant_id is not null and initiative_id is not null")
+    started: dict[str, int] = {}
+    for plant, initiative, on in reached:
+        if plant and initiative in waves and on is not None and on <= as_of:
+            started[plant] = max(started.get(plant, 1), waves[initiative])
+    return started
+
+
+def test_verdict_counts_follow_the_gates_and_the_waves_each_plant_has_started(nightly, report_warehouse, visits):
+    """Issue 24 asked for honest counts ("0 can advance, 1 at wave 4, 11 blocked" instead of "1 ready, 11 blocked").
+    The reading, worked out here apart from plant_readiness.sql: a plant's current wave is 1 + the gates it passes in
+    order (every criterion passed, from readiness_criteria); it can advance when that wave is above the highest wave
+    it has started (from the register workbook and the cost postings); at wave 4 it is at the top; else blocked.
+    On the sample, MidState plants that passed gate 2->3 but run only wave 1-2 initiatives may start wave 3 now:
+    they can advance, they are not blocked."""
+    (as_of,), = wh_query(report_warehouse, "select max(as_of) from marts.plant_readiness")
+    gates = yaml.safe_load((REPO / "config" / "gates.yaml").read_text())["gates"]
+    passed: dict[tuple[str, int], bool] = {}
+    for plant, gate_from, ok in wh_query(report_warehouse, "select plant_id, gate_from, passed "
+                                                           "from marts.readiness_criteria where as_of = ?", as_of):
+        passed[(plant, gate_from)] = passed.get((plant, gate_from), True) and ok
+    plants = sorted({plant for plant, _ in passed})
+    started = _started_waves(nightly.landing, report_warehouse, as_of)
+    top = max(g["to"] for g in gates)
+    expected = {}
+    for plant in plants:
+        wave = 1
+        for gate in sorted(gates, key=lambda g: g["from"]):
+            if gate["from"] != wave or not passed[(plant, gate["from"])]:
+                break
+            wave = gate["to"]
+        expected[plant] = (wave, "at top wave" if wave == top else
+                           "can advance" if wave > started.get(plant, 1) else "blocked")
+    got = {plant: (wave, verdict) for plant, wave, verdict in wh_query(
+        report_warehouse, "select plant_id, current_wave, verdict from marts.plant_readiness where as_of = ?", as_of)}
+    assert got == expected
+    verdicts = [v for _, v in expected.values()]
+    assert {"can advance", "at top wave", "blocked"} <= set(verdicts)  # the sample has all three
+    counts = (f"{verdicts.count('can advance')} can advance, {verdicts.count('at top wave')} at wave {top}, "
+              f"{verdicts.count('blocked')} blocked")
+    assert counts in visits["/"].text and counts in visits["/gates/"].text
+
+
 def test_not_evaluated_is_shown_with_its_reason(visits, report_warehouse, facts):
     plant = facts["not_evaluated"]
     rows = wh_query(report_warehouse, "select gate, criterion, label, status_reason from marts.readiness_criteria "
