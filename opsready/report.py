@@ -7,8 +7,11 @@ Public interface (the Dagster asset and `opsready report [--serve]` call these):
   DuckDB can read), holding every `marts` table, `audit.readiness_history` and audit summaries (quarantine counts,
   load counts); raises `ReportInputError` (nothing built, last site kept) when a table or column the report
   reads (`REPORT_INPUTS`) is missing.
-- `build_report(published_warehouse=None, site_dir=None, timeout_s=900)` -> the published site folder; prints a
-  progress line every few seconds while Evidence works, and publishes a gzip copy beside each text file.
+- `build_report(published_warehouse=None, site_dir=None, timeout_s=900, full=False)` -> the published site folder;
+  prints a progress line every few seconds while Evidence works, and publishes a gzip copy beside each text file.
+  When nothing the compiled app depends on (`APP_INPUTS`, the installed packages) changed since the last full
+  `evidence build` in this checkout, only the pages are prerendered again with the new data
+  (`reports/rerender.mjs`); `full=True` forces the whole build.
 - `serve(site_dir, host="127.0.0.1", port=8000)` -> serves the site until interrupted (gzip where accepted).
 
 Pages are prerendered; the browser reads their query results from Arrow files and loads no DuckDB-Wasm (see
@@ -20,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import gzip
+import hashlib
 import http.server
 import os
 import resource
@@ -92,6 +96,17 @@ REPORT_INPUTS: dict[str, tuple[str, ...]] = {
 PRECOMPRESSED_SUFFIXES = frozenset({".js", ".css", ".html", ".json", ".arrow", ".svg", ".webmanifest"})
 #: Seconds between progress lines while an npm step runs.
 HEARTBEAT_S = 10.0
+
+#: What `evidence build` compiles the app from, relative to REPORTS_PROJECT (files, or folders taken whole). With the
+#: installed packages (node_modules/.package-lock.json) and the VITE_/EVIDENCE_ settings (less the data source's
+#: file name), they make the app key: the compiled app is reused while the key stays the same.
+APP_INPUTS = ("pages", "partials", "components", "sources", "app.css", "evidence.config.yaml",
+              "evidence.settings.json", "package.json", "package-lock.json", "patches",
+              "node_modules/.package-lock.json")
+#: Evidence's build folder (its copy of the SvelteKit template; `evidence build` empties it first).
+TEMPLATE_DIR = REPORTS_PROJECT / ".evidence" / "template"
+#: The app key of the compiled output the last full build left in TEMPLATE_DIR (removed when a build starts).
+APP_KEY_FILE = TEMPLATE_DIR / ".svelte-kit" / "opsready-app.key"
 
 #: Column types Evidence's DuckDB connector handles poorly, cast on export.
 _CASTS = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT", "UBIGINT": "BIGINT"}
@@ -223,8 +238,58 @@ def _tool_env(feed_path: Path) -> dict[str, str]:
     return env
 
 
-def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, deadline: float) -> float:
-    """Run one npm step in its own process group, teeing output to the log; kill the group at the deadline."""
+def app_key(env: dict[str, str]) -> str:
+    """A hash of everything the compiled app depends on (APP_INPUTS' paths and bytes, the build settings), never of
+    the data."""
+    digest = hashlib.sha256()
+    for name in APP_INPUTS:
+        root = REPORTS_PROJECT / name
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(path.relative_to(REPORTS_PROJECT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+            digest.update(b"\0")
+    for key in sorted(env):
+        if key.startswith(("VITE_", "EVIDENCE_")) and not key.startswith("EVIDENCE_SOURCE__"):
+            digest.update(f"{key}={env[key]}\0".encode())
+    return digest.hexdigest()
+
+
+def _compiled_app_matches(key: str) -> bool:
+    """The last full build's compiled app is still in TEMPLATE_DIR and was compiled from the same inputs."""
+    output = TEMPLATE_DIR / ".svelte-kit" / "output" / "server"
+    try:
+        return APP_KEY_FILE.read_text() == key and (output / "manifest-full.js").is_file()
+    except OSError:
+        return False
+
+
+def _prerender_only(npm: str, env: dict[str, str], log_path: Path, deadline: float) -> Path | None:
+    """Prerender the pages with the new data on the app the last full build compiled (`reports/rerender.mjs`) and
+    return the built site's folder; None when that failed before the deadline (the caller then builds in full)."""
+    print("[report] the app is unchanged since the last full build: prerendering the pages only", flush=True)
+    built = TEMPLATE_DIR / "build"
+    shutil.rmtree(built, ignore_errors=True)
+    try:
+        _run_step("prerender", [str(Path(npm).with_name("node")), "../../rerender.mjs"], _prerender_env(env),
+                  log_path, deadline, cwd=TEMPLATE_DIR)
+    except ReportBuildError as err:
+        if time.monotonic() >= deadline:
+            raise
+        print(f"[report] {str(err).splitlines()[0]}; compiling the whole app instead", flush=True)
+        return None
+    return built
+
+
+def _prerender_env(env: dict[str, str]) -> dict[str, str]:
+    """What `evidence build` sets for the SvelteKit build it starts in the template (cli.js, buildHelper)."""
+    return {**env, "EVIDENCE_DATA_URL_PREFIX": env.get("EVIDENCE_DATA_URL_PREFIX", "static/data"),
+            "EVIDENCE_DATA_DIR": env.get("EVIDENCE_DATA_DIR", "./static/data"), "EVIDENCE_IS_BUILDING": "true"}
+
+
+def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, deadline: float,
+              cwd: Path = REPORTS_PROJECT) -> float:
+    """Run one step in its own process group, teeing output to the log; kill the group at the deadline."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise ReportBuildError(f"report build timed out before `{name}` started")
@@ -235,7 +300,7 @@ def _run_step(name: str, args: list[str], env: dict[str, str], log_path: Path, d
         log.write(f"\n===== {name}: {' '.join(args)}\n")
         log.flush()
         proc = subprocess.Popen(
-            args, cwd=REPORTS_PROJECT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -279,14 +344,16 @@ def _last_log_line(log_path: Path) -> str:
 
 def _prerendered_pages() -> int:
     """Pages SvelteKit has prerendered so far in this build (the build step's progress)."""
-    output = REPORTS_PROJECT / ".evidence" / "template" / ".svelte-kit" / "output" / "prerendered" / "pages"
+    output = TEMPLATE_DIR / ".svelte-kit" / "output" / "prerendered" / "pages"
     return sum(1 for _ in output.rglob("*.html")) if output.exists() else 0
 
 
 def _progress(name: str, log_path: Path) -> str:
-    if name == "build":
+    if name in ("build", "prerender"):
         pages = _prerendered_pages()
-        return f"{pages} pages prerendered" if pages else "compiling the site (vite)"
+        if pages:
+            return f"{pages} pages prerendered"
+        return "compiling the site (vite)" if name == "build" else "loading the compiled app"
     return _last_log_line(log_path)
 
 
@@ -337,9 +404,11 @@ def _swap_in(new_dir: Path, site_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def build_report(published_warehouse: Path | None = None, site_dir: Path | None = None, timeout_s: int = 900) -> Path:
-    """Export the feed, run `npm run sources` and `npm run build` in `reports/` under one hard deadline, and swap
-    the built site into `site_dir`. On failure or timeout raise `ReportBuildError`; the previous site stays."""
+def build_report(published_warehouse: Path | None = None, site_dir: Path | None = None, timeout_s: int = 900,
+                 full: bool = False) -> Path:
+    """Export the feed, run `npm run sources` and then `npm run build` (or, when the compiled app can be reused and
+    `full` is false, `reports/rerender.mjs`) in `reports/` under one hard deadline, and swap the built site into
+    `site_dir`. On failure or timeout raise `ReportBuildError`; the previous site stays."""
     published_warehouse = Path(published_warehouse or paths.published_warehouse())
     site_dir = Path(site_dir or paths.published_report()).resolve()
     deadline = time.monotonic() + timeout_s
@@ -365,8 +434,13 @@ def build_report(published_warehouse: Path | None = None, site_dir: Path | None 
             raise ReportBuildError(f"npm not found on PATH (expected beside {sys.executable})")
         shutil.rmtree(REPORTS_PROJECT / "build", ignore_errors=True)
         _run_step("sources", [npm, "run", "sources"], env, log_path, deadline)
-        _run_step("build", [npm, "run", "build"], env, log_path, deadline)
-        built = REPORTS_PROJECT / "build"
+        key = app_key(env)
+        built = _prerender_only(npm, env, log_path, deadline) if not full and _compiled_app_matches(key) else None
+        if built is None:
+            APP_KEY_FILE.unlink(missing_ok=True)
+            _run_step("build", [npm, "run", "build"], env, log_path, deadline)
+            APP_KEY_FILE.write_text(key)
+            built = REPORTS_PROJECT / "build"
         if not (built / "index.html").exists():
             raise ReportBuildError(f"build finished but {built}/index.html is missing\n" + _tail(log_path))
         new_dir = site_dir.with_name(f".{site_dir.name}.new-{os.getpid()}")

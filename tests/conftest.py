@@ -18,6 +18,7 @@ import pytest
 from opsready.paths import Settings
 from opsready.sample import generate
 from orchestration.runtime import run_job
+from tests.two_nights import two_nights  # noqa: F401  (a session fixture shared by two test files)
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

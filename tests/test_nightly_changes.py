@@ -1,73 +1,18 @@
 """What changed overnight: two real nightlies (Dagster, dbt, DuckDB) on a small generated estate, the second after one
-plant's master data was repaired.
+plant's master data was repaired (the session fixture `two_nights`, tests/two_nights.py, shared with
+tests/test_report_changes.py).
 
-Night 1: the sample estate (seed 7, scale 0.1) with MS04's latest material master (erp-midstate, extract 2025-12-31,
-MARC.csv) delivered with description, standard cost and lead time blank on every MS04 row: completeness falls and MS04
-fails gate 1->2 on master data. Night 2: the corrected file is dropped into the same landing folder (same extract
-date) and the nightly runs again. marts.nightly_changes must show exactly that plant newly passing, with the criteria
-that crossed their threshold, and nothing else (no other plant, pilot or initiative changed).
+marts.nightly_changes must show exactly that plant newly passing, with the criteria that crossed their threshold, and
+nothing else (no other plant, pilot or initiative changed).
 """
 
 from __future__ import annotations
 
-import shutil
-from datetime import date
 from pathlib import Path
 
 import duckdb
-import pytest
 
-AS_OF = date(2025, 12, 31)
-PLANT = "MS04"
-BLANKED = ("MAKTX", "STPRS", "PLIFZ")  # SAP MARC: description, standard cost, planned delivery time
-
-
-def _blank_master_data(path: Path, plant: str) -> int:
-    """Blank BLANKED on every row of `plant` in a MARC extract (';'-separated, UTF-8 with BOM, CRLF kept)."""
-    text = path.read_bytes().decode("utf-8-sig")
-    lines = text.splitlines(keepends=True)
-    header = lines[0].rstrip("\r\n").split(";")
-    out, blanked = [lines[0]], 0
-    for line in lines[1:]:
-        ending = line[len(line.rstrip("\r\n")):]
-        cells = line.rstrip("\r\n").split(";")
-        if cells[0] == plant:
-            for column in BLANKED:
-                cells[header.index(column)] = ""
-            blanked += 1
-        out.append(";".join(cells) + ending)
-    path.write_bytes("\ufeff".join(["", "".join(out)]).encode())
-    return blanked
-
-
-def _night(root: Path, keep_as: str) -> Path:
-    from opsready.paths import Settings
-    from orchestration.runtime import run_job
-
-    result = run_job(Settings.from_env(), "warehouse_only")
-    failures = [f"{e.step_key}: {e.step_failure_data.error.message[:2000]}" for e in result.all_events
-                if e.is_step_failure]
-    assert result.success, "nightly failed:\n" + "\n".join(failures)
-    kept = root / keep_as
-    shutil.copy(root / "warehouse" / "opsready.duckdb", kept)
-    return kept
-
-
-@pytest.fixture(scope="module")
-def two_nights(tmp_path_factory):
-    from opsready.sample import generate
-    from tests.conftest import pointed_at
-
-    root = tmp_path_factory.mktemp("two_nights")
-    with pointed_at(root):
-        generate(root, seed=7, scale=0.1)
-        marc = root / "landing" / "erp-midstate" / AS_OF.isoformat() / "MARC.csv"
-        clean = marc.read_bytes()
-        assert _blank_master_data(marc, PLANT) > 0
-        broken = _night(root, "night1.duckdb")
-        marc.write_bytes(clean)
-        repaired = _night(root, "night2.duckdb")
-    return broken, repaired
+from tests.two_nights import AS_OF, PLANT
 
 
 def _plants(db: Path) -> dict[str, tuple[int, str]]:
