@@ -282,6 +282,24 @@ def test_killed_build_keeps_the_last_site(report_warehouse, tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
 
 
+def test_the_app_key_follows_the_app_and_not_the_data(tmp_path, monkeypatch):
+    """A build reuses the compiled app only while its key holds: a page or a build setting changes it, the data
+    source's file (another data root) does not."""
+    project = tmp_path / "reports"
+    for name in ("pages", "partials", "sources"):
+        shutil.copytree(report.REPORTS_PROJECT / name, project / name)
+    for name in ("app.css", "evidence.config.yaml", "package.json"):
+        shutil.copy(report.REPORTS_PROJECT / name, project / name)
+    monkeypatch.setattr(report, "REPORTS_PROJECT", project)
+    env = {"PATH": "/usr/bin", "EVIDENCE_SOURCE__opsready__filename": "../../a/feed/opsready.duckdb"}
+    key = report.app_key(env)
+    assert report.app_key({**env, "EVIDENCE_SOURCE__opsready__filename": "../../b/feed/opsready.duckdb"}) == key
+    assert report.app_key({**env, "VITE_EVIDENCE_SPA": "true"}) != key
+    page = project / "pages" / "gates.md"
+    page.write_text(page.read_text() + "\nOne more line.\n")
+    assert report.app_key(env) != key
+
+
 # --- the built site -------------------------------------------------------------------------------------------------
 
 def test_every_page_renders_offline_without_errors(visits):
