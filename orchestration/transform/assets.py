@@ -46,19 +46,14 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                 where.working_warehouse, context.run.run_id, dbt_run_vars, reprocessing=bool(night.reprocess_from),
                 state_dir=Path(state_dir))
             invocation = dbt.cli(args + unchanged_args, context=context)
-            built, checked = set(), set()
             try:
-                for event in invocation.stream():
-                    if isinstance(event, dg.Output):
-                        built.add(event.output_name)
-                    elif isinstance(event, dg.AssetCheckResult):
-                        checked.add(event.check_name)
-                    yield event
+                if unchanged_args:
+                    yield from with_unchanged(context, list(invocation.stream()), earlier_results)
+                else:
+                    yield from invocation.stream()
             finally:
                 prune_run_targets(Path(invocation.target_path).parent)
         record_build(where.working_warehouse, Path(invocation.target_path), dbt_run_vars, earlier_results)
-        if unchanged_args:
-            yield from unchanged_outputs(context, built, checked, earlier_results)
 
     return opsready_dbt_models
 
@@ -66,18 +61,24 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 UNCHANGED = "nothing new since the published build and the SQL unchanged (dbt state:modified): not run again"
 
 
-def unchanged_outputs(context: dg.AssetExecutionContext, built: set[str], checked: set[str],
-                      earlier_results: dict[str, dict]):
-    """The models dbt left alone on a night with nothing new are as the published build left them: each is output
-    as tonight's with a note saying so (upstream first, as Dagster wants), so publish and the report, downstream
-    of every model, run; each test left alone reports the published build's result (same SQL, same rows)."""
+def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_results: dict[str, dict]):
+    """A night with nothing new: dbt's events for what it rebuilt, and the models and tests it left alone, which are
+    as the published build left them. Each model left alone is output as tonight's with a note saying so, so publish
+    and the report (downstream of every model) run; each test left alone reports the published build's result (same
+    SQL, same rows). Every output comes in dependency order, as Dagster wants, then the check results."""
     assets = context.assets_def
     name_of = {key: name for name, key in assets.keys_by_output_name.items()}
-    left = set(context.op_execution_context.selected_output_names) - built
+    built = {e.output_name: e for e in events if isinstance(e, dg.Output)}
+    checked = {e.check_name for e in events if isinstance(e, dg.AssetCheckResult)}
+    selected = set(context.op_execution_context.selected_output_names)
     order = TopologicalSorter({key: assets.asset_deps.get(key, set()) & set(name_of) for key in name_of})
     for key in order.static_order():
-        if name_of.get(key) in left:
-            yield dg.Output(None, output_name=name_of[key], metadata={"unchanged": UNCHANGED})
+        name = name_of.get(key)
+        if name in built:
+            yield built[name]
+        elif name in selected:
+            yield dg.Output(None, output_name=name, metadata={"unchanged": UNCHANGED})
+    yield from (e for e in events if not isinstance(e, dg.Output))
     for check in context.selected_asset_check_keys:
         earlier = earlier_results.get(check.name)
         if check.name in checked or earlier is None:
