@@ -4,7 +4,9 @@ A small estate (scale 0.05) runs the full nightly; then the next day of MES data
 old MES extract is corrected (every 10th row dropped from one month's GlobalTech machine-state file), and the nightly
 runs again, incrementally. A copy of that warehouse rebuilt with `dbt run --full-refresh` over the MES chain must
 hold the same rows in every model of the chain; the incremental run must have rewritten only the plant-days of the
-new day and of the corrected month (each ± 1 day), leaving every other row of the day-grain models as it was.
+new day and of the corrected month (each ± 1 day), leaving every other row of the day-grain models as it was. A last
+night with nothing new runs no dbt model and no test (dbt's state comparison finds nothing changed), leaves every
+model as it was, and still publishes.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ def _nightly(root: Path, *args: str) -> dict[str, list[str]]:
     folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{run_id[:7]}-*"))
     assert len(folders) == 1, folders
     results = json.loads((folders[0] / "run_results.json").read_text())["results"]
-    return {kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
-            for kind in ("test", "model")}
+    return {**{kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
+               for kind in ("test", "model")}, "run_id": run_id}
 
 
 def _snapshot(root: Path, name: str) -> Path:
@@ -276,3 +278,41 @@ def test_a_master_data_change_reaches_every_day_of_history(runs, reprocessed, ma
     assert _rows(reprocessed["db"], query)[0] == (first_day, last_day, days, master_changed["old_cycle"],
                                                   master_changed["old_cycle"])
     assert first_day < date(2025, 1, 1) and days > 300
+
+
+@pytest.fixture(scope="module")
+def quiet(runs, master_changed):
+    """One more night with nothing new landed: every landing file is skipped, the vars are the same."""
+    root = runs["root"]
+    built = _nightly(root)
+    return dict(db=_snapshot(root, "quiet"), before=master_changed["db"], built=built,
+                previous_models=master_changed["models"])
+
+
+def test_a_night_with_nothing_new_runs_no_model_and_no_test(quiet):
+    # dbt's state comparison against the published build selected nothing: the project did not change
+    assert (quiet["built"]["model"], quiet["built"]["test"]) == ([], [])
+    assert len(quiet["previous_models"]) > 50  # the night before built every model
+
+
+def test_a_night_with_nothing_new_leaves_every_model_as_it_was(quiet):
+    with duckdb.connect(str(quiet["db"]), read_only=True) as con:
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('intermediate', 'marts')").fetchall()]
+    assert len(tables) > 40
+    for table in tables + ["audit.readiness_history", "audit.nightly_snapshot"]:
+        n, only_quiet, only_before = _diff(quiet["db"], quiet["before"], table)
+        assert (only_quiet, only_before) == (0, 0), table
+
+
+def test_a_night_with_nothing_new_reports_every_model_unchanged_and_publishes(quiet):
+    # the publish step records which assets the run materialized (audit.run_assets); dbt's models are among them,
+    # each with the note that it was not rebuilt
+    models = set(quiet["previous_models"])
+    rows = _rows(quiet["db"], "select asset_key, metadata from audit.run_assets where run_id = "
+                              f"'{quiet['built']['run_id']}'")
+    unchanged = {key.split("/")[-1] for key, metadata in rows if "unchanged" in (metadata or "")}
+    assert unchanged == models
+    assert _rows(quiet["db"], f"select status from audit.run_log where run_id = '{quiet['built']['run_id']}'") \
+        == [("PUBLISHED",)]

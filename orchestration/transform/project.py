@@ -24,9 +24,10 @@ def dbt_project() -> DbtProject:
 
 
 def project_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
-    """Every file that shapes what dbt builds and tests: the project and profile files, the gates config, and
-    everything under models, macros, snapshots, seeds and tests."""
-    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", gates.gates_file()]
+    """Every file that shapes what dbt builds and tests: the project, profile and selector files, the gates config,
+    and everything under models, macros, snapshots, seeds and tests."""
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml", project_dir / "selectors.yml",
+             gates.gates_file()]
     for sub in ("models", "macros", "snapshots", "seeds", "tests"):
         files += sorted(p for p in (project_dir / sub).rglob("*") if p.is_file())
     return [p for p in files if p.exists()]

@@ -6,8 +6,9 @@
 --   kind 'pilot'       state = the pilot's status that day ('stalled' = in pilot purgatory; int_pilot_status_as_of)
 --   kind 'initiative'  state = its raised hygiene flags, ', '-separated in a fixed order, or 'none'
 -- shown is the state in words for the report (value in the criterion's unit, 'wave 3, can advance', ...).
--- Appended once per dbt build (night_id = dbt's invocation id). The working copy starts as a copy of the published
--- warehouse and a failed run is never published, so every night kept here is a published one.
+-- Appended once per dbt build that runs it (night_id = dbt's invocation id; a night with nothing new skips it). The
+-- working copy starts as a copy of the published warehouse and a failed run is never published, so every night kept
+-- here is a published one.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -1,0 +1,78 @@
+"""What a night with nothing new must rebuild, by dbt's own state comparison.
+
+A successful dbt build leaves its manifest and vars in the working copy (`audit.dbt_build_state`), so they are
+published with the warehouse they built and every later working copy starts with them. A night whose ingest loaded,
+replaced or quarantined nothing, that reprocesses nothing and passes the same vars, has the same inputs as that build:
+it builds only what dbt's `state:modified+` selects against that manifest (the selector `changed_since_published` in
+dbt_project/selectors.yml): the models and tests whose code or config changed, and everything downstream of them;
+nothing when the project is unchanged. Any other night builds the whole project. The build's test results are kept
+too: a test left alone saw the same SQL on the same rows, so its result is the published build's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+STATE_TABLE = "audit.dbt_build_state"
+STATE_SELECTOR = "changed_since_published"
+
+
+def nothing_new(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Whether this run's ingest changed nothing: every landing file it looked at was skipped (already loaded)."""
+    changed = con.execute("select count(*) from audit.load_log where run_id = ? and status <> 'skipped'",
+                          [run_id]).fetchone()[0]
+    return changed == 0
+
+
+def published_build(con: duckdb.DuckDBPyConnection, dbt_vars: dict) -> tuple[str, str] | None:
+    """The manifest and run results of the build behind this warehouse, when it ran with `dbt_vars`."""
+    if not con.execute("select count(*) from duckdb_columns() where schema_name = 'audit' "
+                       "and table_name = 'dbt_build_state' and column_name = 'run_results'").fetchone()[0]:
+        return None
+    return con.execute(f"select manifest, run_results from {STATE_TABLE} where dbt_vars = ?",
+                       [json.dumps(dbt_vars, sort_keys=True)]).fetchone()
+
+
+def test_results(manifest: str, run_results: str) -> dict[str, dict]:
+    """Each data test's result in a build, by the test's name: dbt's status ('pass', 'warn', 'fail') and failures."""
+    nodes = json.loads(manifest)["nodes"]
+    return {nodes[r["unique_id"]]["name"]: {"status": r["status"], "failures": r.get("failures")}
+            for r in json.loads(run_results)["results"]
+            if r["unique_id"].startswith("test.") and r["unique_id"] in nodes}
+
+
+def unchanged_build(warehouse: Path, run_id: str, dbt_vars: dict, reprocessing: bool,
+                    state_dir: Path) -> tuple[list[str], dict[str, dict]]:
+    """When this night's inputs are the published build's: the arguments `--selector changed_since_published
+    --state <state_dir>` (that build's manifest written there) and that build's test results; otherwise no
+    arguments (the whole project) and no results."""
+    if reprocessing:
+        return [], {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        build = published_build(con, dbt_vars)
+        if build is None or not nothing_new(con, run_id):
+            return [], {}
+    manifest, run_results = build
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "manifest.json").write_text(manifest)
+    return ["--selector", STATE_SELECTOR, "--state", str(state_dir)], test_results(manifest, run_results)
+
+
+def record_build(warehouse: Path, target_path: Path, dbt_vars: dict, earlier_results: dict[str, dict]) -> None:
+    """Keep the manifest, vars and test results of the build that just succeeded in the working copy, replacing the
+    last ones. A build that ran only some tests keeps the earlier results of the others."""
+    run_results = json.loads((target_path / "run_results.json").read_text())
+    manifest = (target_path / "manifest.json").read_text()
+    nodes = json.loads(manifest)["nodes"]
+    ran = {nodes[r["unique_id"]]["name"] for r in run_results["results"] if r["unique_id"] in nodes}
+    run_results["results"] += [
+        {"unique_id": uid, **earlier_results[node["name"]]} for uid, node in nodes.items()
+        if node["resource_type"] == "test" and node["name"] in earlier_results and node["name"] not in ran]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create or replace table {STATE_TABLE} (built_at timestamp, dbt_vars varchar, "
+                    "manifest varchar, run_results varchar)")
+        con.execute(f"insert into {STATE_TABLE} values (current_timestamp, ?, ?, ?)",
+                    [json.dumps(dbt_vars, sort_keys=True), manifest, json.dumps(run_results)])
