@@ -1,10 +1,10 @@
-"""What changed overnight: two real nightlies (Dagster, dbt, DuckDB) on a small generated estate, the second after one
-plant's master data was repaired.
+"""What changed overnight: two real nightlies (Dagster, dbt, DuckDB) on a copy of the session's small estate
+(conftest `small_nightly`), the second after one plant's master data was repaired.
 
-Night 1: the sample estate (seed 7, scale 0.1) with MS04's latest material master (erp-midstate, extract 2025-12-31,
-MARC.csv) delivered with description, standard cost and lead time blank on every MS04 row: completeness falls and MS04
-fails gate 1->2 on master data. Night 2: the corrected file is dropped into the same landing folder (same extract
-date) and the nightly runs again. marts.nightly_changes must show exactly that plant newly passing, with the criteria
+Night 1: MS04's latest material master (erp-midstate, extract 2025-12-31, MARC.csv) is re-delivered with description,
+standard cost and lead time blank on every MS04 row: completeness falls and MS04 fails gate 1->2 on master data.
+Night 2: the corrected file (the clean rows, re-exported) is dropped into the same landing folder (same extract date)
+and the nightly runs again. marts.nightly_changes must show exactly that plant newly passing, with the criteria
 that crossed their threshold, and nothing else (no other plant, pilot or initiative changed).
 """
 
@@ -54,18 +54,17 @@ def _night(root: Path, keep_as: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_nights(tmp_path_factory):
-    from opsready.sample import generate
+def two_nights(small_nightly, tmp_path_factory):
     from tests.conftest import pointed_at
 
-    root = tmp_path_factory.mktemp("two_nights")
+    root = small_nightly.copy_to(tmp_path_factory.mktemp("two_nights") / "root")
     with pointed_at(root):
-        generate(root, seed=7, scale=0.1)
         marc = root / "landing" / "erp-midstate" / AS_OF.isoformat() / "MARC.csv"
         clean = marc.read_bytes()
         assert _blank_master_data(marc, PLANT) > 0
         broken = _night(root, "night1.duckdb")
-        marc.write_bytes(clean)
+        # the corrected re-extract: the clean rows, re-exported with Unix line ends (not the bytes night 1 replaced)
+        marc.write_bytes(clean.replace(b"\r\n", b"\n"))
         repaired = _night(root, "night2.duckdb")
     return broken, repaired
 
