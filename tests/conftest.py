@@ -140,7 +140,7 @@ class SmallNight:
     def copy_to(self, root: Path) -> Path:
         """A data root of its own at `root` (created) holding this night as published: the landing files (their
         modification times kept, so the next night skips them unread, as it would here), the published warehouse
-        and Dagster's run storage. Left out: the run's log files and anything a test made here (the catalog)."""
+        and Dagster's run storage (not the run's log file)."""
         root.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.landing, root / "landing")
         (root / "warehouse").mkdir()
