@@ -1,14 +1,20 @@
-"""Shared fixtures: one real nightly run of the real pipeline on the default sample estate, in process.
+"""Shared fixtures: two real nightlies, each run once per session and read by many tests.
 
-`nightly` generates the estate (seed 7, scale 1) into a temporary `OPSREADY_DATA`, materializes every Dagster
-asset of the nightly job in this process (ingest → dbt build → publish → report) and hands the result to the tests.
-It runs once per session; tests that need their own estate make it themselves (small scale).
+`nightly` generates the default sample estate (seed 7, scale 1) into a temporary `OPSREADY_DATA`, materializes every
+Dagster asset of the nightly job in this process (ingest → dbt build → publish → report) and hands the result to the
+tests. `small_nightly` is the same estate at scale 0.05 after one real `opsready run --no-report` (the command, in a
+subprocess, so its console is tested too): the first night of every end-to-end test that goes on to change landing
+files, profiles or the warehouse, each on its own copy (`SmallNight.copy_to`), so no test sees another's changes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +32,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_OUTPUT = REPO / "test-output"
+OPSREADY = str(Path(sys.executable).with_name("opsready"))
+SMALL_SCALE = 0.05
 
 
 def point_at(root: Path) -> None:
@@ -95,6 +103,63 @@ def warehouse(published_warehouse):
     con = duckdb.connect(str(published_warehouse), read_only=True)
     yield con
     con.close()
+
+
+def dbt_nodes(run_id: str) -> dict[str, list[str]]:
+    """The names of the data tests ("test") and models ("model") a nightly's dbt build ran, from dagster-dbt's run
+    folder (named after the Dagster run id)."""
+    folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{run_id[:7]}-*"))
+    assert len(folders) == 1, folders
+    results = json.loads((folders[0] / "run_results.json").read_text())["results"]
+    return {kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
+            for kind in ("test", "model")}
+
+
+def cli_env(root: Path) -> dict:
+    """The environment of an `opsready` subprocess on the data root `root`, every other setting at its default."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPSREADY_WAREHOUSE", "DAGSTER_HOME", "OPSREADY_PROFILES")}
+    return {**env, "OPSREADY_DATA": str(root)}
+
+
+@dataclass
+class SmallNight:
+    """The small estate after its first published night. Tests read it; a test that changes anything copies it."""
+
+    root: Path
+    console: subprocess.CompletedProcess  # what `opsready run --no-report` printed
+    run_id: str
+    dbt: dict[str, list[str]]  # `dbt_nodes` of its run
+
+    @property
+    def published(self) -> Path:
+        return self.root / "warehouse" / "opsready.duckdb"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    def copy_to(self, root: Path) -> Path:
+        """A data root of its own at `root` (created) holding this night as published: the landing files (their
+        modification times kept, so the next night skips them unread, as it would here), the published warehouse
+        and Dagster's run storage (not the run's log file)."""
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.landing, root / "landing")
+        (root / "warehouse").mkdir()
+        shutil.copy2(self.published, root / "warehouse" / "opsready.duckdb")
+        shutil.copytree(self.root / "dagster", root / "dagster")
+        shutil.copy2(self.root / "manifest.json", root / "manifest.json")
+        return root
+
+
+@pytest.fixture(scope="session")
+def small_nightly(tmp_path_factory) -> SmallNight:
+    root = tmp_path_factory.mktemp("small-estate")
+    generate(root, seed=7, scale=SMALL_SCALE)
+    done = subprocess.run([OPSREADY, "run", "--no-report"], env=cli_env(root), capture_output=True, text=True,
+                          timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
+    return SmallNight(root=root, console=done, run_id=run_id, dbt=dbt_nodes(run_id))
 
 
 def read_manifest(root: Path) -> dict:

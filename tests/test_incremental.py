@@ -1,12 +1,12 @@
 """Incremental nightly (issue 8): a nightly with a new day and a corrected re-extract equals a full rebuild.
 
-A small estate (scale 0.05) runs the full nightly; then the next day of MES data lands (opsready.sample.extend) and an
-old MES extract is corrected (every 10th row dropped from one month's GlobalTech machine-state file), and the nightly
-runs again, incrementally. A copy of that warehouse rebuilt with `dbt run --full-refresh` over the MES chain must
-hold the same rows in every model of the chain; the incremental run must have rewritten only the plant-days of the
-new day and of the corrected month (each ± 1 day), leaving every other row of the day-grain models as it was. A last
-night with nothing new runs no dbt model and no test (dbt's state comparison finds nothing changed), leaves every
-model as it was, and still publishes.
+A copy of the session's small estate (conftest `small_nightly`: scale 0.05, one full nightly); then the next day of
+MES data lands (opsready.sample.extend) and an old MES extract is corrected (every 10th row dropped from one month's
+GlobalTech machine-state file), and the nightly runs again, incrementally. A copy of that warehouse rebuilt with
+`dbt run --full-refresh` over the MES chain must hold the same rows in every model of the chain; the incremental run
+must have rewritten only the plant-days of the new day and of the corrected month (each ± 1 day), leaving every other
+row of the day-grain models as it was. A last night with nothing new runs no dbt model and no test (dbt's state
+comparison finds nothing changed), leaves every model as it was, and still publishes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+
+from tests.conftest import SMALL_SCALE, dbt_nodes
 
 REPO = Path(__file__).resolve().parents[1]
 NEW_DAY = date(2026, 1, 1)
@@ -45,11 +47,7 @@ def _nightly(root: Path, *args: str) -> dict[str, list[str]]:
                           capture_output=True, text=True, timeout=900, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
-    folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{run_id[:7]}-*"))
-    assert len(folders) == 1, folders
-    results = json.loads((folders[0] / "run_results.json").read_text())["results"]
-    return {**{kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
-               for kind in ("test", "model")}, "run_id": run_id}
+    return {**dbt_nodes(run_id), "run_id": run_id}
 
 
 def _snapshot(root: Path, name: str) -> Path:
@@ -59,13 +57,11 @@ def _snapshot(root: Path, name: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    from opsready.sample import generate
+def runs(small_nightly, tmp_path_factory):
     from opsready.sample.extend import extend_one_day
 
-    root = tmp_path_factory.mktemp("incremental")
-    generate(root, scale=0.05)
-    first = _nightly(root)
+    root = small_nightly.copy_to(tmp_path_factory.mktemp("incremental") / "root")
+    first = small_nightly.dbt
     before = _snapshot(root, "before")
     extension = extend_one_day(root)
     corrected = root / "landing" / CORRECTED
@@ -126,7 +122,7 @@ def test_the_new_day_and_the_correction_were_loaded(runs):
     # every work center in the new day's files has an OEE row on the new plant-local day
     from opsready.sample.extend import day_frames
 
-    states, _ = day_frames(NEW_DAY, seed=7, scale=0.05)  # the generator's clean rows of the new day
+    states, _ = day_frames(NEW_DAY, seed=7, scale=SMALL_SCALE)  # the generator's clean rows of the new day
     wcs = set(states.select("plant_id", "work_center_id").unique().iter_rows())
     have = set(_rows(runs["after"], "select plant_id, work_center_id from marts.fct_oee_daily "
                                     "where day = date '2026-01-01'"))

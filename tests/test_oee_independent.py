@@ -1,7 +1,7 @@
 """An independent recomputation of OEE in Polars, straight from the MES landing files, against marts.fct_oee_daily.
 
-A small estate (scale 0.25) is generated into a temp folder, ingested and built with the real dbt project. The test
-then re-derives, for a random sample of MidState work-center days and for every work-center day an overlap touches,
+On the session's small estate (conftest `small_nightly`: generated, ingested and built by a real nightly), the test
+re-derives, for a random sample of MidState work-center days and for every work-center day an overlap touches,
 the ISO 22400 time components (applying the overlap rule documented in int_machine_state_daily.yml with a plain
 Python sweep, and splitting every piece at the plant's local midnight with Polars' own time-zone database, not
 DuckDB's ICU), the hourly counts and the ideal cycle time read from the ERP work-center file, and compares.
@@ -10,9 +10,6 @@ Work-center days touched by a row the reading below would reject are left out.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,33 +17,16 @@ import polars as pl
 import pytest
 import yaml
 
-from ingest.load import load_entity
-from opsready.sample import generate
 from opsready.sample.estate import PLANTS
 
 REPO = Path(__file__).resolve().parent.parent
-DBT_DIR = REPO / "dbt_project"
-ENTITIES = ["plants", "work_centers", "reason_codes", "machine_states", "production_counts"]
 SAMPLE_SIZE = 80
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory):
-    root = tmp_path_factory.mktemp("oee_independent")
-    generate(root, seed=7, scale=0.25)
-    warehouse = root / "wh.duckdb"
-    con = duckdb.connect(str(warehouse))
-    for entity in ENTITIES:
-        results = load_entity(con, entity, root / "landing", "oee-independent", run_expectations=False)
-        assert results and all(r.status != "failed" for r in results), entity
-    con.close()
-    env = dict(os.environ, OPSREADY_WAREHOUSE=str(warehouse), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--profiles-dir", str(DBT_DIR), "--project-dir",
-           str(DBT_DIR), "--target-path", str(root / "target"), "--log-path", str(root / "logs"),
-           "--indirect-selection", "cautious", "--select", "+fct_oee_daily", "--exclude", "test_type:data"]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return root, warehouse
+def estate(small_nightly):
+    """The session's small estate: its landing files and the warehouse its nightly (real ingest and dbt) published."""
+    return small_nightly.root, small_nightly.published
 
 
 def _profile(name: str) -> dict:

@@ -1,7 +1,7 @@
 """Safe publish beside live readers: a run never damages the published warehouse, whatever happens to it.
 
-Real processes throughout: the nightly runs as `opsready run` in a subprocess on a small generated estate, a second
-process reads the published file while it runs, and `kill -9` stops runs at several steps.
+Real processes throughout: the nightly runs as `opsready run` in a subprocess on a copy of the session's small estate,
+a second process reads the published file while it runs, and `kill -9` stops runs at several steps.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import duckdb
 import pytest
 
 OPSREADY = str(Path(sys.executable).with_name("opsready"))
-SMALL_SCALE = "0.05"
 
 
 def env_for(root: Path) -> dict:
@@ -53,15 +52,10 @@ def marts_fingerprint(db: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def small_estate(tmp_path_factory) -> Path:
-    """A small estate with one successful nightly already published (the 'last published warehouse')."""
-    root = tmp_path_factory.mktemp("small")
-    subprocess.run([OPSREADY, "generate", "--scale", SMALL_SCALE], env=env_for(root), check=True, timeout=600,
-                   capture_output=True)
-    proc = subprocess.run([OPSREADY, "run", "--no-report"], env=env_for(root), timeout=1500, capture_output=True,
-                          text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return root
+def small_estate(small_nightly, tmp_path_factory) -> Path:
+    """A copy of the session's small estate with its one successful nightly published (the 'last published
+    warehouse')."""
+    return small_nightly.copy_to(tmp_path_factory.mktemp("small") / "root")
 
 
 def start_run(root: Path, log: Path) -> subprocess.Popen:

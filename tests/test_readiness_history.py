@@ -1,4 +1,5 @@
-"""Readiness history from day one, on the session nightly (the sample estate, scale 1, one run on an empty warehouse).
+"""Readiness history from day one, on the session nightly (the sample estate, scale 1, one run on an empty warehouse),
+and `--history` on a copy of the session's small estate.
 
 The first run on a warehouse evaluates the gates on every month end since the earliest extract as well as on its
 readiness date, so "blocked since" and the wave timeline are real, and wave skipping (SPEC §4) is judged on the
@@ -92,10 +93,11 @@ def test_wave_skipping_equals_a_hand_count_from_the_register_and_the_month_end_v
     assert sum(not_evaluable.values()) == 0  # every pilot of the sample starts after the first month end
 
 
-def test_run_with_history_restores_every_month_end(nightly, tmp_path):
+def test_run_with_history_restores_every_month_end(small_nightly, tmp_path):
     """A warehouse whose readiness history holds only its latest night (as one built before history from day one):
-    its history is not empty, so only `opsready run --history` (run_job with NightOptions(full_history=True)) brings back every month
-    end since the earliest extract, through the normal publish path."""
+    its history is not empty, so only `opsready run --history` (run_job with NightOptions(full_history=True)) brings
+    back every month end since the earliest extract, through the normal publish path. On the session's small estate
+    (the same extract dates as the sample at scale 1, a fraction of the rows to re-evaluate)."""
     import shutil
 
     import duckdb
@@ -105,10 +107,10 @@ def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     from orchestration.runtime import run_job
     from tests.conftest import pointed_at
 
-    (tmp_path / "landing").symlink_to(nightly.landing, target_is_directory=True)
+    (tmp_path / "landing").symlink_to(small_nightly.landing, target_is_directory=True)
     (tmp_path / "warehouse").mkdir()
     published = tmp_path / "warehouse" / "opsready.duckdb"
-    shutil.copy(nightly.published, published)
+    shutil.copy(small_nightly.published, published)
     with duckdb.connect(str(published)) as con:
         con.execute("delete from audit.readiness_history where as_of < ?", [AS_OF])
     with pointed_at(tmp_path):
@@ -116,4 +118,4 @@ def test_run_with_history_restores_every_month_end(nightly, tmp_path):
     assert result.success
     with duckdb.connect(str(published), read_only=True) as con:
         got = [r[0] for r in con.execute("select distinct as_of from audit.readiness_history order by 1").fetchall()]
-    assert got == _month_ends(_earliest_extract(nightly.landing), AS_OF)
+    assert got == _month_ends(_earliest_extract(small_nightly.landing), AS_OF)

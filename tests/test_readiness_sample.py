@@ -1,8 +1,9 @@
 """The month-end readiness backfill 2022–2025 on the sample estate (SPEC §7), through the real publish path.
 
-Uses the session fixture `nightly` (a full real run at scale 1): its data root is mirrored into a temp root (landing
-linked, published warehouse copied), `orchestration.runtime.run_job` runs the warehouse_only job there with the
-48 month ends as readiness_dates (one dbt run), then the published copy is read. Expected (SPEC §7, issue 6):
+Uses the session fixture `small_nightly` (the sample estate at scale 0.05 after a full real run; the story below holds
+at this scale as at scale 1): its data root is mirrored into a temp root (landing linked, published warehouse copied),
+`orchestration.runtime.run_job` runs the warehouse_only job there with the 48 month ends as readiness_dates (one dbt
+run), then the published copy is read. Expected (SPEC §7, issue 6):
 every MidState plant advances wave by wave in order — gate 1->2 around the turn of 2022/23, 2->3 in 2024, and 3->4
 in 2025 where its wave-3 (AI quality) initiative was realised (MS01; SPEC §7 pilots it on one line) — and every
 GlobalTech plant stays at wave 1, held by master data (MDQ score and completeness), on every date,
@@ -28,11 +29,11 @@ MONTH_ENDS = evaluation_dates("2022-01-31", "2025-12-31")
 
 
 @pytest.fixture(scope="module")
-def backfilled(nightly, tmp_path_factory):
+def backfilled(small_nightly, tmp_path_factory):
     root = tmp_path_factory.mktemp("backfill")
-    (root / "landing").symlink_to(nightly.landing, target_is_directory=True)
+    (root / "landing").symlink_to(small_nightly.landing, target_is_directory=True)
     (root / "warehouse").mkdir()
-    shutil.copy(nightly.published, root / "warehouse" / "opsready.duckdb")
+    shutil.copy(small_nightly.published, root / "warehouse" / "opsready.duckdb")
     with pointed_at(root):
         result = run_job(Settings.from_env(), "warehouse_only", NightOptions(readiness_dates=MONTH_ENDS))
     failures = [f"{e.step_key}: {e.step_failure_data.error.message[:2000]}" for e in result.all_events

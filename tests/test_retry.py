@@ -15,12 +15,16 @@ from orchestration.runtime import step_failure_lines
 from orchestration.transform.project import prepare_manifest
 
 
+# the steps' policy without its waits (5 s, then 10 s): the same retries, which is what these tests count
+UNDELAYED_RETRY = dg.RetryPolicy(max_retries=TRANSIENT_RETRY.max_retries)
+
+
 def attempts_job(flag_dir: Path, fail_times: int) -> dg.JobDefinition:
-    """One asset with the transient retry policy that fails on its first `fail_times` attempts (counted in a file,
-    as a locked landing share would fail a step from outside the process)."""
+    """One asset with the transient retry policy (less its waits) that fails on its first `fail_times` attempts
+    (counted in a file, as a locked landing share would fail a step from outside the process)."""
     counter = flag_dir / "attempts"
 
-    @dg.asset(retry_policy=TRANSIENT_RETRY)
+    @dg.asset(retry_policy=UNDELAYED_RETRY)
     def flaky_copy() -> int:
         attempt = int(counter.read_text()) + 1 if counter.exists() else 1
         counter.write_text(str(attempt))

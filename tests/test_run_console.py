@@ -1,12 +1,12 @@
-"""`opsready run` as an operator sees it, on a small estate generated here (scale 0.05, no report build), run by the
-real command: a short console (a line per phase, the verdict, no DEBUG, no line over 200 characters) and the detail
-in the log file. On the warehouse it publishes: every mart's table and column comments are the YAML's descriptions,
-and `opsready catalog` builds the dbt docs offline with every mart and serves them on 127.0.0.1."""
+"""`opsready run` as an operator sees it, on the session's small estate (conftest `small_nightly`: scale 0.05, no
+report build, its first night run by the real command): a short console (a line per phase, the verdict, no DEBUG,
+no line over 200 characters) and the detail in the log file. On the warehouse it publishes: every mart's table and
+column comments are the YAML's descriptions, and `opsready catalog` builds the dbt docs offline with every mart and
+serves them on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +18,7 @@ import duckdb
 import pytest
 import yaml
 
-from opsready.sample import generate
+from tests.conftest import cli_env
 
 OPSREADY = str(Path(sys.executable).with_name("opsready"))
 REPO = Path(__file__).resolve().parent.parent
@@ -27,19 +27,9 @@ VERDICT = re.compile(r"^published; (\d+) plants can advance, (\d+) blocked(?:, (
                      r"([\d,]+) rows quarantined; (\d+) dbt warnings?$")
 
 
-def env_for(root: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPSREADY_WAREHOUSE", "DAGSTER_HOME")}
-    return {**env, "OPSREADY_DATA": str(root)}
-
-
 @pytest.fixture(scope="module")
-def console_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("console")
-    generate(root, seed=7, scale=0.05)
-    done = subprocess.run([OPSREADY, "run", "--no-report"], env=env_for(root), capture_output=True, text=True,
-                          timeout=1800)
-    assert done.returncode in (0, 3), done.stdout[-3000:] + done.stderr[-3000:]
-    return root, done
+def console_run(small_nightly):
+    return small_nightly.root, small_nightly.console
 
 
 def test_the_console_is_short_and_ends_with_the_verdict(console_run):
@@ -101,9 +91,9 @@ def test_mart_comments_are_the_yaml_descriptions(console_run):
     assert checked > 100
 
 
-def test_catalog_builds_offline_with_every_mart_and_serves(console_run):
-    root, _ = console_run
-    built = subprocess.run([OPSREADY, "catalog", "--no-serve"], env=env_for(root), capture_output=True, text=True,
+def test_catalog_builds_offline_with_every_mart_and_serves(small_nightly, tmp_path):
+    root = small_nightly.copy_to(tmp_path / "estate")  # the catalog is built under the data root
+    built = subprocess.run([OPSREADY, "catalog", "--no-serve"], env=cli_env(root), capture_output=True, text=True,
                            timeout=900)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     site = root / "catalog" / "site"
