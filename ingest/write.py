@@ -57,34 +57,66 @@ def _arrow(frame: pl.DataFrame):
     return frame.to_arrow(compat_level=pl.CompatLevel.newest())  # string views as they are: no copy
 
 
-def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity: Entity, stacked: pl.DataFrame) -> pl.DataFrame:
+def _windows(entity: Entity, files: list[FileRows]) -> list[tuple | None]:
+    """Each file's (earliest, latest) value of the key's time column (None: the key has none, or no rows)."""
+    timed = [c for c in entity.key if entity.column(c).type in ("DATE", "TIMESTAMP")]
+    if not timed:
+        return [None] * len(files)
+    spans = [(f.typed[timed[0]].min(), f.typed[timed[0]].max()) for f in files]
+    return [span if span[0] is not None else None for span in spans]
+
+
+def _overlap_in_batch(files: list[FileRows], windows: list[tuple | None]) -> bool:
+    """Whether two files of the same source may share a key: their time windows overlap (or are unknown)."""
+    for i, (a, wa) in enumerate(zip(files, windows)):
+        for b, wb in zip(files[i + 1:], windows[i + 1:]):
+            if a.source == b.source and (wa is None or wb is None or (wa[0] <= wb[1] and wb[0] <= wa[1])):
+                return True
+    return False
+
+
+def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[FileRows]) -> pl.DataFrame:
     """(_part, _row, _file) of the batch's events whose key is already in `raw` from another extract of the same
     source (the file's own extract date was deleted first when it replaces it), or in an earlier file of the batch
-    from the same source (that file keeps it). Snapshots repeat their keys by design: none."""
+    from the same source (that file keeps it). Snapshots repeat their keys by design: none.
+
+    The key's time column bounds the search to the batch's time window (so a night does not scan the history), and
+    each part of the search runs only when it can find something: `raw` holds rows of the batch's sources in that
+    window, or two files of one source overlap in time. Month after month of new events costs one count."""
     empty = pl.DataFrame(schema={_PART: pl.Int32, "_row": pl.Int64, "_file": pl.String})
-    if entity.snapshot or stacked.height == 0:
+    if entity.snapshot or not any(f.typed.height for f in files):
         return empty
     key = [f'"{c}"' for c in entity.key]
+    windows = _windows(entity, files)
     window = ""
-    timed = [c for c in entity.key if entity.column(c).type in ("DATE", "TIMESTAMP")]
-    if timed:
-        low, high = stacked[timed[0]].min(), stacked[timed[0]].max()
-        if low is not None:
-            window = f' AND r."{timed[0]}" BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}'
+    known = [w for w in windows if w is not None]
+    if known and len(known) == len([f for f in files if f.typed.height]):
+        timed = next(c for c in entity.key if entity.column(c).type in ("DATE", "TIMESTAMP"))
+        low, high = min(w[0] for w in known), max(w[1] for w in known)
+        window = f' AND r."{timed}" BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}'
+    sources = sorted({f.source for f in files})
+    in_raw = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM raw.{entity.name} r WHERE r._source IN "
+                         f"({', '.join('?' * len(sources))}){window} LIMIT 1)", sources).fetchall()[0][0]
+    in_batch = _overlap_in_batch(files, windows)
+    if not in_raw and not in_batch:
+        return empty
     same_key = " AND ".join(f"b.{c} = r.{c}" for c in key)
     same_repeated = " AND ".join(f"b.{c} = k.{c}" for c in key)
+    earlier = (f"""SELECT b.{_PART}, b._row, min(r._file) AS _file FROM b
+                   JOIN raw.{entity.name} r ON r._source = b._source AND {same_key}{window}
+                   GROUP BY b.{_PART}, b._row""" if in_raw
+               else f"SELECT {_PART}, _row, _file FROM b WHERE false")
+    within = (f"""SELECT b.{_PART}, b._row, p._file FROM b
+                  JOIN (SELECT _source, {', '.join(key)}, min({_PART}) AS first_part FROM b
+                        GROUP BY ALL HAVING count(*) > 1) k ON k._source = b._source AND {same_repeated}
+                  JOIN _ingest_parts p ON p.{_PART} = k.first_part
+                  WHERE b.{_PART} > k.first_part""" if in_batch
+              else f"SELECT {_PART}, _row, _file FROM b WHERE false")
     rows = con.sql(f"""
-        WITH b AS (SELECT n.{_PART}, n._row, p._source, {', '.join(f'n.{c}' for c in key)}
+        WITH b AS (SELECT n.{_PART}, n._row, p._source, p._file, {', '.join(f'n.{c}' for c in key)}
                    FROM _ingest_raw n JOIN _ingest_parts p USING ({_PART})),
-        earlier AS (SELECT b.{_PART}, b._row, min(r._file) AS _file FROM b
-                    JOIN raw.{entity.name} r ON r._source = b._source AND {same_key}{window}
-                    GROUP BY b.{_PART}, b._row),
-        repeated AS (SELECT _source, {', '.join(key)}, min({_PART}) AS first_part FROM b
-                     GROUP BY ALL HAVING count(*) > 1),
-        within AS (SELECT b.{_PART}, b._row, p._file FROM b
-                   JOIN repeated k ON k._source = b._source AND {same_repeated}
-                   JOIN _ingest_parts p ON p.{_PART} = k.first_part
-                   WHERE b.{_PART} > k.first_part)
+        earlier AS ({earlier}),
+        within AS ({within})
         SELECT {_PART}, _row, _file FROM earlier
         UNION ALL
         SELECT w.{_PART}, w._row, w._file FROM within w ANTI JOIN earlier e USING ({_PART}, _row)
@@ -110,7 +142,7 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
     `audit.quarantine`. One Written per file, in order."""
     entity = ENTITIES[entity_name]
     deleted = [con.execute(f"DELETE FROM raw.{entity.name} WHERE _source = ? AND _extract_date = ?",
-                           [f.source, f.extract_date]).fetchone()[0] if f.replaces else 0 for f in files]
+                           [f.source, f.extract_date]).fetchall()[0][0] if f.replaces else 0 for f in files]
     if not files:
         return []
     parts = pl.DataFrame({_PART: list(range(len(files))), "_source": [f.source for f in files],
@@ -126,7 +158,7 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
     con.register("_ingest_parts", _arrow(parts))
     try:
         con.register("_ingest_raw", _arrow(stacked))
-        repeated = _keys_loaded_before(con, entity, stacked)
+        repeated = _keys_loaded_before(con, entity, files)
         if repeated.height:
             moved = _repeated_quarantine(entity, stacked, repeated, parts)
             quarantine = pl.concat([quarantine, moved.rename({c: c.lstrip("_") for c in moved.columns[:4]})
