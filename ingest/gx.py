@@ -12,6 +12,11 @@ the batch's outcomes. If anything in the batch fails, one more run over the batc
 file gets the failures and counts of its own rows (exactly what GX says of the file alone); where that cannot be
 told apart by file (a failed column set, a `mostly` below 1, duplicates of an all-null key) or the list would be
 long (over MAX_LISTED_ROWS failing rows), each file is validated on its own.
+
+A file of more than SAMPLE_ROWS rows is validated on a seeded random sample of SAMPLE_ROWS of its rows
+(`validation_sample`; each outcome's observed value says so): the error-severity expectations (required columns not
+null, the key unique in the file, the column set) ask what the contract (ingest/contract.py) has already checked on
+every row; warnings block nothing, and on a sampled file their counts are the sample's.
 """
 
 from __future__ import annotations

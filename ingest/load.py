@@ -1,7 +1,8 @@
 """Load landing files of one entity into `raw.<entity>` with `audit.load_log` and `audit.quarantine`.
 
-Each file loads in its own transaction (raw rows, quarantine rows, expectation results and the load-log row
-together). A file that cannot be read or mapped (a `FileFault`, a file no profile maps, a failed error-severity
+The files of one Great Expectations batch load in one transaction (raw rows, quarantine rows, expectation results
+and load-log rows together; ingest/write.py); if it fails, nothing of the batch is kept and each of its files is
+recorded as failed. A file that cannot be read or mapped (a `FileFault`, a file no profile maps, a failed error-severity
 expectation) is `quarantined` whole: nothing of it loads, its load-log row says why in one line (`reason` holds the
 class), and the rest of the night goes on; the file is tried again every run until its bytes change. A fault of
 ours (Great Expectations cannot run, the write fails, the sum rule breaks) is `failed` and stops the night.
@@ -15,13 +16,13 @@ the same source is quarantined (`duplicate_key_across_extracts`; the load-log me
 first extract to deliver a key keeps it, and a correction goes under the same extract date (it replaces that date).
 rows_read = rows_loaded + rows_quarantined is checked.
 
-Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
-size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
-files are written together at the end); the next ones are read and contract-checked on a reader thread; Great
-Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: once more, split by file, when anything in
-the batch fails) on a validator thread (in a run, that thread hands the batch to the GX process:
-ingest/gx_process.py), and this thread writes the previous batch meanwhile. Reading, validating and writing thus
-overlap: at ten times the sample, loading machine_states went from 34 s to 26 s.
+Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed on a hasher
+thread ahead of their turn (unless their size and modification time are those of their last hashing) and
+skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
+and contract-checked on a reader thread; Great Expectations runs once per batch of about BATCH_ROWS rows (on a
+sample of a large file: ingest.gx.validation_sample; once more, split by file, when anything in the batch fails) on a
+validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and this thread
+writes the previous batch meanwhile, in one transaction with a handful of statements (ingest/write.py).
 """
 
 from __future__ import annotations
