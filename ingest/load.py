@@ -19,10 +19,10 @@ rows_read = rows_loaded + rows_quarantined is checked.
 Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed on a hasher
 thread ahead of their turn (unless their size and modification time are those of their last hashing) and
 skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
-and contract-checked on a reader thread; Great Expectations runs once per batch of about BATCH_ROWS rows (on a
-sample of a large file: ingest.gx.validation_sample; once more, split by file, when anything in the batch fails) on a
-validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and this thread
-writes the previous batch meanwhile, in one transaction with a handful of statements (ingest/write.py).
+and contract-checked on READERS reader threads; Great Expectations runs once per batch of about BATCH_ROWS rows (on
+a sample of a large file: ingest.gx.validation_sample; once more, split by file, when anything in the batch fails)
+on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and this
+thread writes the previous batch meanwhile, in one transaction with a handful of statements (ingest/write.py).
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ UNREADABLE, UNMAPPED, EXPECTATIONS_FAILED = "file_unreadable", "file_unmapped", 
 # audit.load_log.reason of a reload of bytes loaded before
 PROFILE_CHANGED, CONTRACT_CHANGED = "profile_changed", "contract_changed"
 BATCH_ROWS = 1_000_000  # rows per Great Expectations batch
-READ_AHEAD = 2  # files read ahead of the one being validated and written
+READ_AHEAD = 3  # files read ahead of the one being validated and written
+READERS = 2  # reader threads: reading and typing a file is most of ingest's work, and Polars releases the GIL
 
 
 @dataclass
@@ -518,7 +519,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     `found`: the landing folder's files as `discover(landing_dir, profile_dir)` returned them, when the caller loads
     several entities from one scan (the nightly scans once, not once per entity); scanned here if not given.
 
-    The next files are read and contract-checked on a reader thread (Polars releases the GIL); Great Expectations
+    The next files are read and contract-checked on READERS reader threads (Polars releases the GIL); Great Expectations
     runs once per batch of about `batch_rows` rows (split by file if anything fails) on a validator thread while
     this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
     given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for
@@ -564,7 +565,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
             if sum(p.result.rows_loaded for p in batch) >= batch_rows:
                 flush()
 
-    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader,
+    with (ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="ingest-read") as reader,
           ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-validate") as validator,
           ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash") as hasher):
         hashing = _hash_ahead(files, index, hasher)
