@@ -1,7 +1,8 @@
 """Load landing files of one entity into `raw.<entity>` with `audit.load_log` and `audit.quarantine`.
 
-Each file loads in its own transaction (raw rows, quarantine rows, expectation results and the load-log row
-together). A file that cannot be read or mapped (a `FileFault`, a file no profile maps, a failed error-severity
+The files of one Great Expectations batch load in one transaction (raw rows, quarantine rows, expectation results
+and load-log rows together; ingest/write.py); if it fails, nothing of the batch is kept and each of its files is
+recorded as failed. A file that cannot be read or mapped (a `FileFault`, a file no profile maps, a failed error-severity
 expectation) is `quarantined` whole: nothing of it loads, its load-log row says why in one line (`reason` holds the
 class), and the rest of the night goes on; the file is tried again every run until its bytes change. A fault of
 ours (Great Expectations cannot run, the write fails, the sum rule breaks) is `failed` and stops the night.
@@ -15,13 +16,13 @@ the same source is quarantined (`duplicate_key_across_extracts`; the load-log me
 first extract to deliver a key keeps it, and a correction goes under the same extract date (it replaces that date).
 rows_read = rows_loaded + rows_quarantined is checked.
 
-Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed (unless their
-size and modification time are those of their last hashing) and skip-checked in order (the load-log rows of skipped
-files are written together at the end); the next ones are read and contract-checked on a reader thread; Great
-Expectations runs once per batch of about BATCH_ROWS rows (ingest/gx.py: once more, split by file, when anything in
-the batch fails) on a validator thread (in a run, that thread hands the batch to the GX process:
-ingest/gx_process.py), and this thread writes the previous batch meanwhile. Reading, validating and writing thus
-overlap: at ten times the sample, loading machine_states went from 34 s to 26 s.
+Throughput (`load_entity`): the entity's earlier loads are read once (`_LoadIndex`); files are hashed on a hasher
+thread ahead of their turn (unless their size and modification time are those of their last hashing) and
+skip-checked in order (the load-log rows of skipped files are written together at the end); the next ones are read
+and contract-checked on READERS reader threads; Great Expectations runs once per batch of about BATCH_ROWS rows (on
+a sample of a large file: ingest.gx.validation_sample; once more, split by file, when anything in the batch fails)
+on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and this
+thread writes the previous batch meanwhile, in one transaction with a handful of statements (ingest/write.py).
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ import polars as pl
 import yaml
 
 from ingest import gx
-from ingest.contract import ContractResult, apply_contract, check_file
+from ingest.contract import ContractResult, check_file
 from ingest.discover import LandingFile, discover
 from ingest.entities import ENTITIES
 from ingest.profiles import PROFILE_DIR, load_profile
 from ingest.read import FileFault
 from ingest.warehouse import audit_columns, ensure_warehouse
+from ingest.write import DUPLICATE_ACROSS_EXTRACTS, FileRows, write_files
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,9 @@ QUARANTINED = "quarantined"  # the whole file: nothing of it loads (INTERFACES.m
 UNREADABLE, UNMAPPED, EXPECTATIONS_FAILED = "file_unreadable", "file_unmapped", "expectations_failed"
 # audit.load_log.reason of a reload of bytes loaded before
 PROFILE_CHANGED, CONTRACT_CHANGED = "profile_changed", "contract_changed"
-DUPLICATE_ACROSS_EXTRACTS = "duplicate_key_across_extracts"  # audit.quarantine.reason
 BATCH_ROWS = 1_000_000  # rows per Great Expectations batch
-READ_AHEAD = 2  # files read ahead of the one being validated and written
+READ_AHEAD = 3  # files read ahead of the one being validated and written
+READERS = 2  # reader threads: reading and typing a file is most of ingest's work, and Polars releases the GIL
 
 
 @dataclass
@@ -171,14 +173,25 @@ def _write_logs(con: duckdb.DuckDBPyConnection, results: list[LoadResult], run_i
         con.unregister("_ingest_load_log")
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, outcomes=None,
-                    status: str = "failed", reason: str | None = None) -> LoadResult:
-    """Write a failed (or whole-file quarantined) load-log row, and the expectation results that explain it, in a
-    transaction of its own. A file quarantined whole counts every row it read as quarantined (the sum rule holds)."""
+def _mark_failure(result: LoadResult, status: str = "failed", reason: str | None = None) -> LoadResult:
+    """Make the result a failed (or whole-file quarantined) one: nothing of it loads. A file quarantined whole
+    counts every row it read as quarantined (the sum rule holds)."""
     result.status, result.reason = status, reason
     result.message = " ".join(result.message.split())  # one line, whatever the fault's text held
     result.rows_loaded = 0
     result.rows_quarantined = result.rows_read if status == QUARANTINED else 0
+    if status == QUARANTINED:
+        log.warning("file quarantined whole: %s", result.message)
+    else:
+        log.error("ingest failed: %s", result.message)
+    return result
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, outcomes=None,
+                    status: str = "failed", reason: str | None = None) -> LoadResult:
+    """Write a failed (or whole-file quarantined) load-log row, and the expectation results that explain it, in a
+    transaction of its own."""
+    _mark_failure(result, status, reason)
     con.begin()
     try:
         _write_log(con, result, run_id)
@@ -188,10 +201,6 @@ def _record_failure(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: 
     except Exception:
         con.rollback()
         raise
-    if status == QUARANTINED:
-        log.warning("file quarantined whole: %s", result.message)
-    else:
-        log.error("ingest failed: %s", result.message)
     return result
 
 
@@ -297,7 +306,8 @@ class _Pending:
     changed: str | None = None
 
 
-def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _LoadIndex) -> LoadResult:
+def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _LoadIndex,
+          hashing: Future | None = None) -> LoadResult:
     """A LoadResult with the file's sha256 (and no message yet), or a recorded failure (with its message) if the
     file cannot be read or mapped. A file whose size and modification time are those of its last hashing keeps
     that sha256 without being read again (as make and rsync decide; landing files are written once), so a night
@@ -310,7 +320,8 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _
     try:
         stat = lf.path.stat()
         result.file_bytes, result.file_modified_ns = stat.st_size, stat.st_mtime_ns
-        result.sha256 = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns) or file_sha256(lf.path)
+        result.sha256 = (index.known_sha256(lf, stat.st_size, stat.st_mtime_ns)
+                         or (hashing.result() if hashing is not None else file_sha256(lf.path)))
         if lf.entity is not None:
             result.profile_sha256 = profile_fingerprint(lf.profile_dir / f"{lf.source}.yaml", lf.entity)
             result.contract_sha256 = contract_fingerprint(lf.entity)
@@ -318,6 +329,22 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _
         result.message = f"{lf.rel_path}: unreadable file: {exc.strerror}"
         return _record_quarantine(con, result, run_id, UNREADABLE)
     return result
+
+
+def _hash_ahead(files: list[LandingFile], index: _LoadIndex, hasher: ThreadPoolExecutor) -> dict[str, Future]:
+    """The sha256 of every file that must be hashed (not known from its size and modification time), computed on
+    the hasher thread ahead of the files' turn (hashlib releases the interpreter lock): rel_path → its future."""
+    ahead = {}
+    for lf in files:
+        if lf.error or lf.entity is None:
+            continue
+        try:
+            stat = lf.path.stat()
+        except OSError:
+            continue  # _hash says why
+        if index.known_sha256(lf, stat.st_size, stat.st_mtime_ns) is None:
+            ahead[lf.rel_path] = hasher.submit(file_sha256, lf.path)
+    return ahead
 
 
 def _check(lf: LandingFile, result: LoadResult, index: _LoadIndex, started: float) -> LoadResult | _Pending:
@@ -353,28 +380,6 @@ def _parsed(con: duckdb.DuckDBPyConnection, pending: _Pending, run_id: str) -> L
     return _Parsed(lf, result, checked, pending.earlier, pending.started, pending.changed)
 
 
-def _finish(con: duckdb.DuckDBPyConnection, parsed: _Parsed, run_id: str, outcomes: list) -> LoadResult:
-    """Block on failed critical expectations, check the sum rule, write the file in one transaction."""
-    lf, result = parsed.lf, parsed.result
-    result.expectations = outcomes
-    blocking = gx.blocking_failures(outcomes)
-    if blocking:
-        result.message = (f"{lf.rel_path}: Great Expectations suite {lf.entity} failed (error severity): "
-                          + "; ".join(f"{o.expectation} {o.details}" for o in blocking))
-        return _record_quarantine(con, result, run_id, EXPECTATIONS_FAILED, outcomes)
-    if result.rows_read != result.rows_loaded + result.rows_quarantined:
-        result.message = (f"{lf.rel_path}: sum rule broken: read {result.rows_read} != loaded {result.rows_loaded}"
-                          f" + quarantined {result.rows_quarantined}")
-        return _record_failure(con, result, run_id, outcomes)
-    try:
-        _write_file(con, lf, result, parsed.checked, parsed.earlier, outcomes, run_id, parsed.changed)
-    except Exception as exc:
-        result.message = f"{lf.rel_path}: writing to the warehouse failed: {type(exc).__name__}: {exc}"
-        return _record_failure(con, result, run_id, outcomes)
-    result.seconds = time.perf_counter() - parsed.started
-    return result
-
-
 def _validate(batch: list[_Parsed], run_expectations: bool, validate_frames: Callable | None = None
               ) -> list[list] | Exception:
     """The suite's outcomes per file of the batch (one run over the batch, split by file if anything fails), or the
@@ -384,10 +389,14 @@ def _validate(batch: list[_Parsed], run_expectations: bool, validate_frames: Cal
     if validate_frames is None:
         validate_frames = gx.validate_frames
     gx_started = time.perf_counter()
+    frames = [gx.validation_sample(p.checked.typed) for p in batch]
     try:
-        outcomes_per_file = validate_frames(batch[0].lf.entity, [p.checked.typed for p in batch])
+        outcomes_per_file = validate_frames(batch[0].lf.entity, frames)
     except Exception as exc:
         return exc
+    outcomes_per_file = [gx.on_sample(outcomes, frame.height, p.checked.typed.height)
+                         if frame.height < p.checked.typed.height else outcomes
+                         for p, frame, outcomes in zip(batch, frames, outcomes_per_file)]
     gx_seconds = (time.perf_counter() - gx_started) / len(batch)
     for parsed in batch:
         parsed.result.gx_seconds = gx_seconds
@@ -396,7 +405,10 @@ def _validate(batch: list[_Parsed], run_expectations: bool, validate_frames: Cal
 
 def _finish_batch(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str, validated: list[list] | Exception
                   ) -> list[LoadResult]:
-    """Finish each file of a validated batch (`validated` from _validate)."""
+    """Finish every file of a validated batch (`validated` from _validate) in one transaction: a file failing an
+    error-severity expectation is quarantined whole, one breaking the sum rule fails, the others are written
+    together (ingest/write.py), and every load-log row goes in at once, in file order. If the write fails, nothing
+    of the batch is kept and each file is recorded as failed on its own."""
     if isinstance(validated, Exception):
         results = []
         for parsed in batch:
@@ -404,7 +416,41 @@ def _finish_batch(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: 
                                      f"{type(validated).__name__}: {validated}")
             results.append(_record_failure(con, parsed.result, run_id))
         return results
-    return [_finish(con, parsed, run_id, outcomes) for parsed, outcomes in zip(batch, validated)]
+    writable = []
+    for parsed, outcomes in zip(batch, validated):
+        lf, result = parsed.lf, parsed.result
+        result.expectations = outcomes
+        blocking = gx.blocking_failures(outcomes)
+        if blocking:
+            result.message = (f"{lf.rel_path}: Great Expectations suite {lf.entity} failed (error severity): "
+                              + "; ".join(f"{o.expectation} {o.details}" for o in blocking))
+            _mark_failure(result, QUARANTINED, EXPECTATIONS_FAILED)
+        elif result.rows_read != result.rows_loaded + result.rows_quarantined:
+            result.message = (f"{lf.rel_path}: sum rule broken: read {result.rows_read} != loaded "
+                              f"{result.rows_loaded} + quarantined {result.rows_quarantined}")
+            _mark_failure(result)
+        else:
+            writable.append(parsed)
+    results = [parsed.result for parsed in batch]
+    con.begin()
+    try:
+        _write_batch(con, writable)
+        gx.store_results_of_files(con, batch[0].lf.entity, [(r.load_id, r.expectations) for r in results])
+        _write_logs(con, results, run_id)
+        con.commit()
+    except Exception as exc:
+        con.rollback()
+        for parsed in batch:
+            result = parsed.result
+            if any(parsed is w for w in writable):
+                result.message = f"{parsed.lf.rel_path}: writing to the warehouse failed: {type(exc).__name__}: {exc}"
+                result.status, result.reason = "failed", None
+            _record_failure(con, result, run_id, result.expectations, result.status, result.reason)
+        return results
+    now = time.perf_counter()
+    for parsed in batch:
+        parsed.result.seconds = now - parsed.started
+    return results
 
 
 def _validate_and_finish(con: duckdb.DuckDBPyConnection, batch: list[_Parsed], run_id: str,
@@ -431,109 +477,37 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, run_
     return _validate_and_finish(con, [parsed], run_id, run_expectations)[0]
 
 
-def _sql_literal(value) -> str:
-    """A date or timestamp as a SQL literal (a literal, not a parameter, so DuckDB's zone maps skip the history)."""
-    kind = "TIMESTAMP" if isinstance(value, datetime) else "DATE"
-    return f"{kind} '{value.isoformat(sep=' ') if kind == 'TIMESTAMP' else value.isoformat()}'"
-
-
-def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity, lf: LandingFile, typed: pl.DataFrame
-                        ) -> pl.DataFrame:
-    """(_row, earlier file) of the file's events whose business key is already in `raw` from another extract of the
-    same source (the same extract date's rows were deleted first when this file replaces them). Events only: every
-    snapshot repeats its keys by design. The key's time column, when it has one, bounds the search to the file's
-    time window, so a night does not scan the history."""
-    if entity.snapshot or typed.height == 0:
-        return pl.DataFrame(schema={"_row": pl.Int64, "_file": pl.String})
-    key = list(entity.key)
-    window = ""
-    timed = [c for c in key if entity.column(c).type in ("DATE", "TIMESTAMP")]
-    if timed:
-        low, high = typed[timed[0]].min(), typed[timed[0]].max()
-        if low is not None:
-            window = f' AND r."{timed[0]}" BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}'
-    joined = " AND ".join(f'n."{c}" = r."{c}"' for c in key)
-    rows = con.execute(
-        f"SELECT n._row, min(r._file) AS _file FROM _ingest_raw n JOIN raw.{entity.name} r ON {joined} "
-        f"WHERE r._source = ?{window} GROUP BY n._row ORDER BY n._row", [lf.source]).fetchall()
-    return pl.DataFrame(rows, schema={"_row": pl.Int64, "_file": pl.String}, orient="row")
-
-
-def _quarantine_loaded_keys(con, entity, lf: LandingFile, result: LoadResult, typed: pl.DataFrame,
-                            quarantine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Move the file's rows whose key an earlier extract already loaded from `typed` to `quarantine`
-    (reason DUPLICATE_ACROSS_EXTRACTS), update the counts and say in the message which files hold those keys."""
-    repeated = _keys_loaded_before(con, entity, lf, typed)
-    if repeated.height == 0:
-        return typed, quarantine
-    key = list(entity.key)
-    rows = typed.join(repeated, on="_row").select(
-        pl.lit(result.load_id).alias("load_id"), pl.lit(lf.source).alias("source"),
-        pl.lit(lf.entity).alias("entity"), pl.lit(lf.rel_path).alias("file"), pl.col("_row").alias("row"),
-        pl.lit("+".join(key)).alias("column"),
-        pl.concat_str([pl.col(c).cast(pl.String).str.replace(r"\.0+$", "") for c in key], separator="|")
-        .alias("raw_value"),
-        pl.lit(DUPLICATE_ACROSS_EXTRACTS).alias("reason"))
-    result.rows_loaded -= repeated.height
-    result.rows_quarantined += repeated.height
-    result.quarantine_by_reason[DUPLICATE_ACROSS_EXTRACTS] = repeated.height
-    earlier_files = sorted(set(repeated["_file"]))
-    result.warnings.append(
-        f"{repeated.height} row(s) quarantined ({DUPLICATE_ACROSS_EXTRACTS}): their keys were loaded before from "
-        f"{', '.join(earlier_files[:3])}{' and others' if len(earlier_files) > 3 else ''} (the first extract of a "
-        "key keeps it; a correction goes under the same extract date)")
-    return (typed.filter(~pl.col("_row").is_in(repeated["_row"].implode())),
-            pl.concat([quarantine, rows.cast(quarantine.schema)]))
-
-
-def _write_file(con, lf: LandingFile, result: LoadResult, checked: ContractResult, earlier, outcomes, run_id,
-                changed: str | None = None):
-    """One transaction: replace an earlier extract of the same date, quarantine events loaded before from another
-    extract, insert raw + quarantine + GX + load log."""
-    entity = ENTITIES[lf.entity]
-    quarantine = checked.quarantine.select(
-        pl.lit(result.load_id).alias("load_id"), pl.lit(lf.source).alias("source"),
-        pl.lit(lf.entity).alias("entity"), pl.lit(lf.rel_path).alias("file"), "row", "column", "raw_value", "reason")
-    result.status = "loaded"
-    typed = checked.typed
-    con.begin()
-    try:
+def _write_batch(con: duckdb.DuckDBPyConnection, writable: list[_Parsed]) -> None:
+    """Write the files (inside the caller's transaction) and say in each result what happened: `replaced` and the
+    rows deleted, a reload's reason, the events quarantined because an earlier extract loaded their keys."""
+    if not writable:
+        return
+    entity = writable[0].lf.entity
+    written = write_files(con, entity, [
+        FileRows(p.lf.source, p.lf.extract_date, p.lf.rel_path, p.result.load_id, p.checked.typed,
+                 p.checked.quarantine, replaces=p.earlier is not None) for p in writable])
+    for parsed, done in zip(writable, written):
+        lf, result, earlier = parsed.lf, parsed.result, parsed.earlier
+        result.status = "loaded"
         if earlier is not None:
-            deleted = con.execute(
-                f"DELETE FROM raw.{entity.name} WHERE _source = ? AND _extract_date = ?",
-                [lf.source, lf.extract_date]).fetchone()[0]
             result.status = "replaced"
             result.message = (f"replaces load {earlier[0]} of {earlier[2]} (sha256 {earlier[1][:12]}…): "
-                              f"{deleted} earlier rows of {lf.extract_date} deleted")
-        if changed is not None:
-            result.reason = changed
-            why = (f"profile {lf.source}.yaml changed" if changed == PROFILE_CHANGED
+                              f"{done.deleted} earlier rows of {lf.extract_date} deleted")
+        if parsed.changed is not None:
+            result.reason = parsed.changed
+            why = (f"profile {lf.source}.yaml changed" if parsed.changed == PROFILE_CHANGED
                    else f"contract of entity {lf.entity} changed")
             result.message = f"reloaded: {why}" + (f"; {result.message}" if result.message else "")
-        con.register("_ingest_raw", typed.to_arrow())
-        try:
-            typed, quarantine = _quarantine_loaded_keys(con, entity, lf, result, typed, quarantine)
-        finally:
-            con.unregister("_ingest_raw")
-        con.register("_ingest_raw", typed.to_arrow())
-        con.register("_ingest_quarantine", quarantine.to_arrow())
-        try:
-            # the file's lineage as constants of the insert, not as columns of the frame: cheaper to write
-            con.execute(f"INSERT INTO raw.{entity.name} BY NAME SELECT *, ?::VARCHAR AS _source, "
-                        "?::DATE AS _extract_date, ?::VARCHAR AS _file, ?::VARCHAR AS _load_id FROM _ingest_raw",
-                        [lf.source, lf.extract_date, lf.rel_path, result.load_id])
-            con.execute("INSERT INTO audit.quarantine BY NAME SELECT * FROM _ingest_quarantine")
-        finally:
-            con.unregister("_ingest_raw")
-            con.unregister("_ingest_quarantine")
-        if outcomes:
-            gx.store_results(con, result.load_id, lf.entity, outcomes)
-        _write_log(con, result, run_id)
-        con.commit()
-    except Exception:
-        con.rollback()
-        result.status = "failed"
-        raise
+        repeated = done.repeated.height
+        if repeated:
+            result.rows_loaded -= repeated
+            result.rows_quarantined += repeated
+            result.quarantine_by_reason[DUPLICATE_ACROSS_EXTRACTS] = repeated
+            earlier_files = sorted(set(done.repeated["_file"]))
+            result.warnings.append(
+                f"{repeated} row(s) quarantined ({DUPLICATE_ACROSS_EXTRACTS}): their keys were loaded before "
+                f"from {', '.join(earlier_files[:3])}{' and others' if len(earlier_files) > 3 else ''} (the "
+                "first extract of a key keeps it; a correction goes under the same extract date)")
 
 
 def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, run_id: str,
@@ -545,7 +519,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     `found`: the landing folder's files as `discover(landing_dir, profile_dir)` returned them, when the caller loads
     several entities from one scan (the nightly scans once, not once per entity); scanned here if not given.
 
-    The next files are read and contract-checked on a reader thread (Polars releases the GIL); Great Expectations
+    The next files are read and contract-checked on READERS reader threads (Polars releases the GIL); Great Expectations
     runs once per batch of about `batch_rows` rows (split by file if anything fails) on a validator thread while
     this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
     given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for
@@ -591,11 +565,13 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
             if sum(p.result.rows_loaded for p in batch) >= batch_rows:
                 flush()
 
-    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as reader,
-          ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-validate") as validator):
+    with (ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="ingest-read") as reader,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-validate") as validator,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash") as hasher):
+        hashing = _hash_ahead(files, index, hasher)
         for lf in files:
             started = time.perf_counter()
-            hashed = _hash(con, lf, run_id, index)
+            hashed = _hash(con, lf, run_id, index, hashing.pop(lf.rel_path, None))
             if hashed.message:  # unreadable or unmapped: recorded as quarantined
                 results.append(hashed)
                 continue

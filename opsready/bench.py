@@ -8,6 +8,7 @@ time
                built-in xlsx reader, and it is a few hundred rows.
   full         `opsready run --no-report` on the fresh estate (a subprocess: every file ingested with contracts and
                Great Expectations, every dbt model built and tested, published).
+  ingest       the full night's ingest alone: its `landing` step's duration, as the run prints it.
   incremental  `opsready.sample.extend` adds the next day of MES data, then `opsready run --no-report` again on the
                same data root; three nights in a row (`--nights`), the same days at every scale, and their median.
   nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost. At the largest scale
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -80,6 +82,21 @@ def time_floor(landing: Path) -> tuple[float, int]:
         return time.perf_counter() - started, int(rows)
 
 
+# ---------------------------------------------------------------- ingest alone
+# the line `opsready run` prints when the landing step ends (opsready/console.py), e.g.
+# "[  98.9s] ingest: 740 files new (...), 829 quarantined (83.7 s)"
+INGEST_LINE = re.compile(r"\bingest: (?!still running).*\((\d+(?:\.\d+)?) s\)\s*$")
+
+
+def ingest_alone(scale: float, log: Path) -> dict:
+    """The full night's ingest (its `landing` step: every landing file hashed, read, contract-checked, validated
+    and written) as the run printed it; exit 1 when the log holds no such line (the step failed or never ran)."""
+    found = [float(m.group(1)) for line in log.read_text(errors="replace").splitlines()
+             if (m := INGEST_LINE.search(line))]
+    return dict(scale=scale, step="ingest alone (the full night's landing step)", kind="ingest",
+                seconds=found[-1] if found else 0.0, exit_code=0 if found else 1, peak_rss_mib=None)
+
+
 # ---------------------------------------------------------------- bench
 def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: int = 3,
                 stock_dbt_night: bool = False) -> list[dict]:
@@ -105,6 +122,7 @@ def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: i
         return run
 
     night("full", "full", "full.log")
+    rows.append(ingest_alone(scale, root / "full.log"))
     nights = []
     for number in range(1, incremental_nights + 1):
         day = extend_one_day(root)["day"]

@@ -1,6 +1,7 @@
 """The targets `make bench` judges (issue 25), each worked out from the bench's own rows of one run.
 
 - full: the full nightly at the largest scale (10) takes at most 10x the floor (one DuckDB scan of the landing files)
+- ingest (issue 23): ingest alone (the full nightly's landing step) at the largest scale takes at most 3x the floor
 - memory: no nightly's process tree peaks above 4 GiB RSS
 - growth: a +1-day night at the largest scale costs at most 1.3x the same night at the smallest (1): a night does not
   grow with history (the median of the same consecutive nights at both scales)
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FULL_X_FLOOR = 10.0
+INGEST_X_FLOOR = 3.0
 PEAK_RSS_MIB = 4096.0
 GROWTH_X = 1.3
 NOTHING_NEW_X_START_UP = 2.5
@@ -55,6 +57,15 @@ def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) 
         ratio = full["seconds"] / floor["seconds"]
         out.append(Verdict(target, f"{ratio:.1f}x ({full['seconds']:.1f} s / {floor['seconds']:.1f} s)",
                            _judged(ratio <= FULL_X_FLOOR, full)))
+    else:
+        out.append(Verdict(target, "no full nightly", None))
+
+    ingest = _one(rows, large, "ingest")
+    target = f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales else "ingest alone"
+    if floor and ingest:
+        ratio = ingest["seconds"] / floor["seconds"]
+        out.append(Verdict(target, f"{ratio:.1f}x ({ingest['seconds']:.1f} s / {floor['seconds']:.1f} s)",
+                           _judged(ratio <= INGEST_X_FLOOR, ingest)))
     else:
         out.append(Verdict(target, "no full nightly", None))
 

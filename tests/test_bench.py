@@ -7,7 +7,7 @@ import json
 
 import duckdb
 
-from opsready.bench import markdown, report, time_floor
+from opsready.bench import ingest_alone, markdown, report, time_floor
 from opsready.bench_startup import STEPS, rows_for_scale, time_startup
 from opsready.bench_targets import verdicts
 
@@ -45,20 +45,22 @@ def _row(scale, kind, seconds, rss=None, exit_code=0):
 START_UP = {"dagster": dict(seconds=3.0, exit_code=0), "dbt": dict(seconds=2.0, exit_code=0)}
 
 
-def _bench(full_10=38.0, night_1=10.0, night_10=12.0, idle_10=12.0, rss=3000.0):
+def _bench(full_10=38.0, night_1=10.0, night_10=12.0, idle_10=12.0, rss=3000.0, ingest_10=12.0):
     return [
         _row(1, "floor", 0.5), _row(1, "full", 20.0, 1500.0), _row(1, "incremental median", night_1, 1200.0),
         _row(1, "nothing new", 9.0, 1100.0),
-        _row(10, "floor", 4.0), _row(10, "full", full_10, rss), _row(10, "incremental median", night_10, 2000.0),
+        _row(10, "floor", 4.0), _row(10, "full", full_10, rss), _row(10, "ingest", ingest_10), _row(10, "incremental median", night_10, 2000.0),
         _row(10, "nothing new", idle_10, 1600.0), _row(10, "nothing new, stock dbt resource", 18.0, 1700.0),
     ]
 
 
 def test_every_target_met_on_rows_that_meet_them():
     result = verdicts(_bench(), START_UP, bench_seconds=600)
-    # full 38 / floor 4 = 9.5x; peak 3000 MiB; night 12 / 10 = 1.2x; nothing new 12 / (3 + 2) = 2.4x; 10 min
+    # full 38 / floor 4 = 9.5x; ingest 12 / 4 = 3.0x; peak 3000 MiB; night 12 / 10 = 1.2x; nothing new 12 / (3 + 2)
+    # = 2.4x; 10 min
     assert [v.line() for v in result] == [
         "full nightly at scale 10 <= 10x the floor: 9.5x (38.0 s / 4.0 s) — met",
+        "ingest alone at scale 10 <= 3x the floor: 3.0x (12.0 s / 4.0 s) — met",
         "peak RSS <= 4 GiB: 3000 MiB (scale 10, full) — met",
         "+1-day night at scale 10 <= 1.3x the same night at scale 1: 1.20x (12.0 s / 10.0 s) — met",
         "nothing-new night at scale 10 <= 2.5x the start-up probe: 2.40x (12.0 s / 5.0 s) — met",
@@ -67,13 +69,15 @@ def test_every_target_met_on_rows_that_meet_them():
 
 
 def test_every_target_missed_just_past_its_limit():
-    # 40.4 / 4 = 10.1x; 4097 MiB > 4096; 13.1 / 10 = 1.31x; 12.6 / 5 = 2.52x; 901 s > 900 s
-    result = verdicts(_bench(full_10=40.4, night_10=13.1, idle_10=12.6, rss=4097.0), START_UP, bench_seconds=901)
-    assert [v.met for v in result] == [False] * 5
+    # 40.4 / 4 = 10.1x; ingest 12.4 / 4 = 3.1x; 4097 MiB > 4096; 13.1 / 10 = 1.31x; 12.6 / 5 = 2.52x; 901 s > 900 s
+    result = verdicts(_bench(full_10=40.4, night_10=13.1, idle_10=12.6, rss=4097.0, ingest_10=12.4), START_UP,
+                      bench_seconds=901)
+    assert [v.met for v in result] == [False] * 6
     assert result[0].measured == "10.1x (40.4 s / 4.0 s)"
-    assert result[2].measured == "1.31x (13.1 s / 10.0 s)"
-    assert result[3].measured == "2.52x (12.6 s / 5.0 s)"
-    assert result[4].measured == "15.0 min"
+    assert result[1].measured == "3.1x (12.4 s / 4.0 s)"
+    assert result[3].measured == "1.31x (13.1 s / 10.0 s)"
+    assert result[4].measured == "2.52x (12.6 s / 5.0 s)"
+    assert result[5].measured == "15.0 min"
 
 
 def test_a_failed_run_misses_its_target_and_a_missing_scale_is_not_measured():
@@ -83,15 +87,15 @@ def test_a_failed_run_misses_its_target_and_a_missing_scale_is_not_measured():
     assert verdicts(rows, START_UP, 600)[0].met is False
     small = verdicts(only_small, START_UP, 600)
     assert small[0].line() == "full nightly at scale 1 <= 10x the floor: 40.0x (20.0 s / 0.5 s) — missed"
-    assert small[2].line() == "+1-day night at scale 1 <= 1.3x the same night at scale 1: needs +1-day nights at two " \
+    assert small[3].line() == "+1-day night at scale 1 <= 1.3x the same night at scale 1: needs +1-day nights at two " \
         "scales — not measured"
-    assert [v.met for v in verdicts([], {}, 60)] == [None, None, None, None, True]
+    assert [v.met for v in verdicts([], {}, 60)] == [None, None, None, None, None, True]
 
 
 def test_the_report_prints_the_table_and_every_verdict():
     text = report(_bench(), START_UP, bench_seconds=600)
     assert text.startswith("| scale | step | seconds |")
-    assert text.count(" — met") == 5 and text.endswith("- make bench <= 15 min: 10.0 min — met")
+    assert text.count(" — met") == 6 and text.endswith("- make bench <= 15 min: 10.0 min — met")
 
 
 def test_the_stack_start_up_probes_really_run_a_dagster_asset_and_a_dbt_model(tmp_path):
@@ -104,3 +108,15 @@ def test_the_stack_start_up_probes_really_run_a_dagster_asset_and_a_dbt_model(tm
     # the Dagster probe asserts its own output (the asset returned 1); its log shows the run succeeded
     assert "RUN_SUCCESS" in (tmp_path / "dagster-1.log").read_text()
     assert [r["step"] for r in rows_for_scale(10, startup)] == [STEPS["dagster"], STEPS["dbt"]]
+
+
+def test_ingest_alone_is_the_landing_step_the_full_night_printed(tmp_path):
+    log = tmp_path / "full.log"
+    log.write_text("[  46.1s] ingest: still running (31 s)\n"
+                   "[  98.9s] ingest: 740 files new (0 replacing earlier ones), 0 skipped (already loaded), "
+                   "0 quarantined whole; 35,246,618 rows loaded, 829 quarantined (83.7 s)\n"
+                   "[ 100.1s] ingest checks: 32 checks, 0 failed (1.2 s)\n")
+    assert ingest_alone(10, log) == dict(scale=10, step="ingest alone (the full night's landing step)", kind="ingest",
+                                         seconds=83.7, exit_code=0, peak_rss_mib=None)
+    log.write_text("[  46.1s] ingest: still running (31 s)\n[  50.0s] ingest: FAILED after 33.0 s\n")
+    assert ingest_alone(10, log)["exit_code"] == 1  # no finished landing step: the target is missed, not met
