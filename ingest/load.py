@@ -9,7 +9,8 @@ ours (Great Expectations cannot run, the write fails, the sum rule breaks) is `f
 
 The idempotency key is the file's sha256 together with the fingerprints of what mapped it: its profile (the
 profile's settings and this entity's mapping, `profile_sha256`) and its entity's contract (`contract_sha256`). A
-file whose key was already loaded is `skipped` without parsing; the same bytes under a changed profile or contract
+file whose key was already loaded is `skipped` without parsing (unless other bytes replaced it since under the same
+extract date: A, B, then A again reloads A); the same bytes under a changed profile or contract
 reload (`replaced`, the message says which changed); a new sha256 for a source + extract date + entity that
 already loaded `replaced` those rows. An event whose business key was already loaded from an earlier extract of
 the same source is quarantined (`duplicate_key_across_extracts`; the load-log message names the earlier file): the
@@ -255,7 +256,13 @@ class _LoadIndex:
         changed = None
         if loads and not same:
             changed = PROFILE_CHANGED if loads[-1][3] != result.profile_sha256 else CONTRACT_CHANGED
-        return (same[-1] if same else None), self.by_date.get((lf.source, lf.extract_date)), changed
+        latest = self.by_date.get((lf.source, lf.extract_date))
+        # Bytes loaded before under this date, but replaced since by other bytes (A, then B, then A again): A is the
+        # delivery that stands now and must replace B, not be skipped while B's rows stay published.
+        if same and latest is not None and latest[1] != result.sha256 and any(
+                load[0] == lf.extract_date for load in loads):
+            same = []
+        return (same[-1] if same else None), latest, changed
 
     def known_sha256(self, lf: LandingFile, size: int, modified_ns: int) -> str | None:
         """The sha256 this file had when last hashed, if its size and modification time are still the same."""

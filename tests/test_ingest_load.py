@@ -64,6 +64,24 @@ def test_corrected_reextract_replaces_only_that_date(tmp_path):
     assert described == [("Widget",)]  # the first occurrence wins; the second is quarantined
 
 
+def test_bytes_delivered_again_after_a_correction_replace_the_correction(tmp_path):
+    # A, then B (a correction), then A again under the same date: A stands now, so it replaces B's rows
+    landing = tmp_path / "landing"
+    march = land(landing, "ms_clean_reference", "2023-03-31")  # A: 3 rows
+    clean = march.read_bytes()
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    assert [r.status for r in load_entity(con, "materials", landing, "run-1")] == ["loaded"]
+    shutil.copyfile(CASES / "ms_duplicate_key" / "erp-midstate" / "2023-03-31" / "MARC.csv", march)  # B: 2 load
+    assert [r.status for r in load_entity(con, "materials", landing, "run-2")] == ["replaced"]
+    assert raw_count(con) == 2
+    march.write_bytes(clean)
+    again = load_entity(con, "materials", landing, "run-3")
+    assert [r.status for r in again] == ["replaced"] and again[0].rows_loaded == 3
+    assert raw_count(con) == 3 and raw_count(con, f"_load_id = '{again[0].load_id}'") == 3
+    # and once A stands, a fourth run skips it
+    assert [r.status for r in load_entity(con, "materials", landing, "run-4")] == ["skipped"]
+
+
 def test_failed_reextract_leaves_loaded_rows_untouched(tmp_path):
     landing = tmp_path / "landing"
     march = land(landing, "ms_clean_reference")
