@@ -1,10 +1,10 @@
 """The two-night estate shared by the nightly-changes tests (dbt level and in the report): two real nightlies
 (Dagster, dbt, DuckDB) on a small generated estate, the second after one plant's master data was repaired.
 
-Night 1: the sample estate (seed 7, scale 0.1) with MS04's latest material master (erp-midstate, extract 2025-12-31,
-MARC.csv) delivered with description, standard cost and lead time blank on every MS04 row: completeness falls and MS04
-fails gate 1->2 on master data. Night 2: the corrected file is dropped into the same landing folder (same extract
-date) and the nightly runs again. The session fixture `two_nights` (registered in conftest.py) runs both once per
+Night 1: a copy of the session's small estate (conftest `small_nightly`, after its first night) with MS04's latest
+material master (erp-midstate, extract 2025-12-31, MARC.csv) delivered again with description, standard cost and lead
+time blank on every MS04 row: completeness falls and MS04 fails gate 1->2 on master data. Night 2: the original file
+is dropped back into the same landing folder (same extract date) and the nightly runs again. The session fixture `two_nights` (registered in conftest.py) runs both once per
 session and keeps each night's published warehouse.
 """
 
@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from opsready.paths import Settings
-from opsready.sample import generate
 from orchestration.runtime import run_job
 
 AS_OF = date(2025, 12, 31)
@@ -65,16 +64,15 @@ def _night(root: Path, keep_as: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def two_nights(tmp_path_factory) -> TwoNights:
+def two_nights(small_nightly, tmp_path_factory) -> TwoNights:
     from tests.conftest import pointed_at
 
-    root = tmp_path_factory.mktemp("two_nights")
+    root = small_nightly.copy_to(tmp_path_factory.mktemp("two_nights") / "root")
     with pointed_at(root):
-        generate(root, seed=7, scale=0.1)
         marc = root / "landing" / "erp-midstate" / AS_OF.isoformat() / "MARC.csv"
-        clean = marc.read_bytes()
+        clean = marc.read_bytes()  # loaded by the shared first night
         assert blank_master_data(marc, PLANT) > 0
         broken = _night(root, "night1.duckdb")
-        marc.write_bytes(clean)
+        marc.write_bytes(clean)  # the same bytes again: they replace the blanked delivery
         repaired = _night(root, "night2.duckdb")
     return TwoNights(root, broken, repaired)
