@@ -6,6 +6,7 @@ Spark's raw tables over them, and the marts Spark built copied back into the Duc
 Layout under the lake root (`Settings.lake_dir`, `OPSREADY_LAKE`):
 
 - raw/<entity>/_source=<s>/plant_id=<p>/_extract_date=<d>/*.parquet   written here (entities without a plant: no plant level)
+- audit/load_log/data.parquet                                          written here (the loads: the readiness date)
 - marts/<mart>/*.parquet                                              written by Spark (dbt-spark's `location_root`)
 """
 
@@ -18,7 +19,10 @@ from pathlib import Path
 import duckdb
 
 RAW_SCHEMA = "raw"
+AUDIT_SCHEMA = "audit"
 MARTS_SCHEMA = "marts"
+# besides every raw table: what the models read from the audit schema (the readiness date is the latest extract loaded)
+AUDIT_TABLES = ("load_log",)
 PARTITION_COLUMNS = ("_source", "plant_id", "_extract_date")
 
 # DuckDB column types and the Spark SQL types they are read as (DuckDB's naive timestamps are Spark's timestamp_ntz)
@@ -37,14 +41,16 @@ def spark_type(duckdb_type: str) -> str:
     return SPARK_TYPES[duckdb_type]
 
 
-def raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    """Every raw table with its (column, DuckDB type) in table order."""
+def exported_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Every table the lake carries, (schema, table), with its (column, DuckDB type) in table order: every raw table
+    and `AUDIT_TABLES`."""
     rows = con.execute(
-        "select table_name, column_name, data_type from information_schema.columns "
-        "where table_schema = ? order by table_name, ordinal_position", [RAW_SCHEMA]).fetchall()
-    tables: dict[str, list[tuple[str, str]]] = {}
-    for table, column, data_type in rows:
-        tables.setdefault(table, []).append((column, data_type))
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = ? or (table_schema = ? and list_contains(?, table_name)) "
+        "order by table_schema, table_name, ordinal_position", [RAW_SCHEMA, AUDIT_SCHEMA, list(AUDIT_TABLES)]).fetchall()
+    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in rows:
+        tables.setdefault((schema, table), []).append((column, data_type))
     return tables
 
 
@@ -55,36 +61,38 @@ def partition_columns(columns: list[tuple[str, str]]) -> list[str]:
 
 def export_raw(warehouse: Path, lake: Path) -> dict[str, int]:
     """Write every raw table of `warehouse` under `lake/raw/<entity>/`, partitioned by source, plant and extract
-    date, replacing the previous night's export (a whole entity at a time, so a replaced extract leaves no stale
-    file). Returns the rows written per entity."""
+    date, and the audit tables the models read under `lake/audit/<table>/`, replacing the previous night's export
+    (a whole table at a time, so a replaced extract leaves no stale file). Returns the rows written per table."""
     written = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for table, columns in raw_columns(con).items():
-            target = lake / RAW_SCHEMA / table
+        for (schema, table), columns in exported_columns(con).items():
+            target = lake / schema / table
             shutil.rmtree(target, ignore_errors=True)
             target.parent.mkdir(parents=True, exist_ok=True)
-            n = con.execute(f'select count(*) from {RAW_SCHEMA}."{table}"').fetchone()[0]
+            n = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
             if n == 0:  # DuckDB writes no file for an empty table; Spark's table over an empty folder is empty
                 target.mkdir()
+            elif schema == RAW_SCHEMA and (partitions := partition_columns(columns)):
+                con.execute(f"copy {schema}.\"{table}\" to '{target}' "
+                            f"(format parquet, partition_by ({', '.join(partitions)}), overwrite)")
             else:
-                partitions = ", ".join(partition_columns(columns))
-                con.execute(f"copy {RAW_SCHEMA}.\"{table}\" to '{target}' "
-                            f"(format parquet, partition_by ({partitions}), overwrite_or_ignore)")
-            written[table] = n
+                target.mkdir()
+                con.execute(f"copy {schema}.\"{table}\" to '{target / 'data.parquet'}' (format parquet)")
+            written[f"{schema}.{table}"] = n
     return written
 
 
 def spark_raw_tables(warehouse: Path, lake: Path) -> list[dict]:
-    """Spark's raw tables over the export: name, columns with their Spark types (partition columns last, as Spark
-    keeps them), partition columns and location; `macros/spark_raw_tables.sql` creates them."""
+    """Spark's tables over the export: schema, name, columns with their Spark types (partition columns last, as
+    Spark keeps them), partition columns and location; `macros/spark_raw_tables.sql` creates them."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = raw_columns(con)
+        tables = exported_columns(con)
     specs = []
-    for table, columns in tables.items():
-        partitions = partition_columns(columns)
+    for (schema, table), columns in tables.items():
+        partitions = partition_columns(columns) if schema == RAW_SCHEMA else []
         ordered = [c for c in columns if c[0] not in partitions] + [c for p in partitions for c in columns if c[0] == p]
-        specs.append({"name": table, "columns": [[name, spark_type(t)] for name, t in ordered],
-                      "partitioned_by": partitions, "location": str((lake / RAW_SCHEMA / table).resolve())})
+        specs.append({"schema": schema, "name": table, "columns": [[name, spark_type(t)] for name, t in ordered],
+                      "partitioned_by": partitions, "location": str((lake / schema / table).resolve())})
     return specs
 
 

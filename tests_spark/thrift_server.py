@@ -31,9 +31,14 @@ SPARK_CONF = {
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.sql.session.timeZone": "UTC",
+    # `timestamp` means what it means on DuckDB: a naive (UTC) timestamp, as raw holds them
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.ansi.enabled": "true",
     "spark.ui.enabled": "false",
     "spark.sql.adaptive.enabled": "true",
+    # dbt-spark rebuilds a table by drop and create; a table with a location (the marts, under the lake) leaves its
+    # files on drop, and the new table replaces them
+    "spark.sql.legacy.allowNonEmptyLocationInCTAS": "true",
 }
 
 

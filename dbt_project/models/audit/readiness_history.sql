@@ -41,7 +41,7 @@ select
     readiness.started_wave,
     readiness.verdict,
     cast(current_timestamp as timestamp) as evaluated_at,
-    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
+    cast('{{ invocation_id }}' as string) as dbt_invocation_id
 from {{ ref('readiness_criteria') }} as criteria
 inner join {{ ref('plant_readiness') }} as readiness
     on readiness.plant_id = criteria.plant_id

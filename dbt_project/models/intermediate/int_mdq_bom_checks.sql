@@ -47,7 +47,7 @@ checks as (
 
 union all
 select as_of, plant_id, 'bom', record_id, bom_key, 'validity', 'quantity_positive',
-       quantity is null or quantity > 0, cast(quantity as varchar)
+       quantity is null or quantity > 0, cast(quantity as string)
 from joined
 union all
 select as_of, plant_id, 'bom', record_id, bom_key, 'validity', 'uom_allowed',

@@ -41,7 +41,7 @@ select as_of, plant_id, 'equipment', record_id, equipment_id, 'validity', 'criti
 from joined
 union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'validity', 'install_date_not_future',
-       install_date is null or install_date <= as_of, cast(install_date as varchar)
+       install_date is null or install_date <= as_of, cast(install_date as string)
 from joined
 union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'uniqueness', 'equipment_id_unique',

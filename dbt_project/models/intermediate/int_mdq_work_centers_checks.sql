@@ -25,7 +25,7 @@ checks as (
 
 union all
 select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'ideal_cycle_time_positive',
-       ideal_cycle_time_s is null or ideal_cycle_time_s > 0, cast(ideal_cycle_time_s as varchar)
+       ideal_cycle_time_s is null or ideal_cycle_time_s > 0, cast(ideal_cycle_time_s as string)
 from ranked
 union all
 select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'criticality_allowed',
