@@ -97,8 +97,9 @@ def spark_raw_tables(warehouse: Path, lake: Path) -> list[dict]:
 
 
 def copy_marts_back(lake: Path, warehouse: Path, marts: list[str]) -> dict[str, int]:
-    """Replace each of `marts` in `warehouse`'s marts schema by the table Spark wrote under `lake/marts/<mart>/`,
-    keeping DuckDB's column types where the mart already exists there (its contract). Returns rows per mart."""
+    """Replace each of `marts` in `warehouse`'s marts schema by the table Spark wrote under `lake/marts/<mart>/`
+    (Parquet carries the types: Spark's string, int, bigint, double, date, boolean and timestamp_ntz read back as
+    DuckDB's varchar, integer, bigint, double, date, boolean and timestamp). Returns the rows per mart."""
     copied = {}
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"create schema if not exists {MARTS_SCHEMA}")

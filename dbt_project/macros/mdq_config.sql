@@ -23,17 +23,9 @@
 
 {#- Description normalised for duplicate detection: lower case, trimmed, inner whitespace collapsed to one space. -#}
 {% macro mdq_normalise_text(expr) -%}
-    {{ return(adapter.dispatch('mdq_normalise_text')(expr)) }}
+    {{ normalise_whitespace(expr) }}
 {%- endmacro %}
 
-{% macro default__mdq_normalise_text(expr) -%}
-    regexp_replace(lower(trim({{ expr }})), '\s+', ' ', 'g')
-{%- endmacro %}
-
-{#- Spark replaces every match without a flag, and its string literals take a backslash as an escape -#}
-{% macro spark__mdq_normalise_text(expr) -%}
-    regexp_replace(lower(trim({{ expr }})), '\\s+', ' ')
-{%- endmacro %}
 
 {#- One completeness check row per required field: columns rule, passed, failing_value. Expects alias `r`. -#}
 {% macro mdq_completeness_checks(entity, key_expr) -%}

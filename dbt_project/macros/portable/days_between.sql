@@ -8,5 +8,5 @@
 {%- endmacro %}
 
 {% macro spark__days_between(start, end) -%}
-    datediff({{ end }}, {{ start }})
+    cast(datediff({{ end }}, {{ start }}) as bigint)
 {%- endmacro %}

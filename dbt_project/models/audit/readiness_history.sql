@@ -8,9 +8,8 @@
 --   what changed since last night: see the model YAML (one query).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **replace_by_key(['as_of'])
 ) }}
 select
     criteria.company,

@@ -24,7 +24,9 @@ ordered as (
 ),
 
 counted as (
-    select plant_id, work_center_id, interval_seq, sum({{ seconds_between('piece_started_at', 'piece_ended_at') }}) as counted_s
+    select
+        plant_id, work_center_id, interval_seq,
+        sum({{ seconds_between('piece_started_at', 'piece_ended_at') }}) as counted_s
     from {{ mes_counted_pieces('ordered') }}
     group by plant_id, work_center_id, interval_seq
 ),
@@ -49,7 +51,8 @@ classified as (
         case
             when not positive.is_known_plant then 'unknown_plant'
             when counted.counted_s is null then 'overlap_excluded'
-            when counted.counted_s < {{ seconds_between('positive.started_at', 'positive.ended_at') }} then 'overlap_clipped'
+            when counted.counted_s < {{ seconds_between('positive.started_at', 'positive.ended_at') }}
+                then 'overlap_clipped'
         end as defect_type
     from positive
     left join counted

@@ -3,7 +3,7 @@
 --   install_date not after as_of; uniqueness: equipment_id not seen before in the snapshot;
 --   consistency: the equipment's work center exists in the plant's work-center master of the same as_of.
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"

@@ -8,7 +8,7 @@
 --                 original, later ones are the duplicates)
 --   timeliness:   changed_at within var('timeliness_window_days') days before as_of (missing changed_at fails)
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"
@@ -56,7 +56,8 @@ from ranked
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'timeliness', 'changed_within_window',
        changed_at is not null
-       and changed_at >= {{ shift_days('cast(as_of as timestamp)', -var('timeliness_window_days'), is_timestamp=true) }},
+       and changed_at >= {{ shift_days('cast(as_of as timestamp)', -var('timeliness_window_days'),
+                                     is_timestamp=true) }},
        cast(changed_at as string)
 from rows_as_of
 

@@ -5,7 +5,7 @@
 -- day this run's loads (or a change of the plant's reason catalogue or master data) touched.
 {%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mes_delete_affected_rows(" ~ affected ~ ",

@@ -1,7 +1,8 @@
 -- Roadmap initiatives with the four answers, budgets and planned benefit. Staging view over raw.initiatives: the latest snapshot per source system.
 with source as (
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    select * from {{ latest_snapshot(source('raw', 'initiatives'), '_source', '_extract_date') }} as latest_snapshot
+    select *
+    from {{ latest_snapshot(source('raw', 'initiatives'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

@@ -1,7 +1,8 @@
 -- Pilots of initiatives at plants. Staging view over raw.pilots: the latest snapshot per source system.
 with source as (
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    select * from {{ latest_snapshot(source('raw', 'pilots'), '_source', '_extract_date') }} as latest_snapshot
+    select *
+    from {{ latest_snapshot(source('raw', 'pilots'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

@@ -1,7 +1,8 @@
 -- The application landscape: which systems are active and which were retired by which initiative. Staging view over raw.systems: the latest snapshot per source system.
 with source as (
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    select * from {{ latest_snapshot(source('raw', 'systems'), '_source', '_extract_date') }} as latest_snapshot
+    select *
+    from {{ latest_snapshot(source('raw', 'systems'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (
