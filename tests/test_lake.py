@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from opsready import lake
+from opsready.paths import SettingError, Settings
 
 
 @pytest.fixture
@@ -95,3 +96,14 @@ def test_marts_copied_back_replace_the_duckdb_tables(tmp_path):
     assert lake.copy_marts_back(tmp_path / "lake", target, ["plant_roi"]) == {"plant_roi": 1}
     with duckdb.connect(str(target)) as con:
         assert con.execute("select * from marts.plant_roi").fetchall() == [("P1", 0.25, datetime(2024, 1, 1))]
+
+
+def test_the_engine_setting(tmp_path):
+    assert Settings.from_env({"OPSREADY_DATA": str(tmp_path)}).engine == "duckdb"
+    spark = Settings.from_env({"OPSREADY_DATA": str(tmp_path), "OPSREADY_ENGINE": "spark"})
+    assert (spark.engine, spark.lake_dir) == ("spark", tmp_path.resolve() / "lake")
+    assert spark.child_env()["OPSREADY_LAKE"] == str(tmp_path.resolve() / "lake")
+    elsewhere = Settings.from_env({"OPSREADY_DATA": str(tmp_path), "OPSREADY_LAKE": str(tmp_path / "s3-mount")})
+    assert elsewhere.lake_dir == (tmp_path / "s3-mount").resolve()
+    with pytest.raises(SettingError, match="OPSREADY_ENGINE='trino' is not one of duckdb, spark"):
+        Settings.from_env({"OPSREADY_ENGINE": "trino"})

@@ -36,7 +36,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         args = ["build", "--vars", json.dumps(dbt_run_vars), "--exclude-resource-type", "unit_test"]
         if where.engine == "spark":
             args += ["--target", "spark"]
-            prepare_spark_raw(context, dbt, where.working_warehouse, where.lake_dir)
+            prepare_spark_raw(context, dbt, project.manifest_path, where.working_warehouse, where.lake_dir)
         elif where.published_warehouse.exists():
             # An incremental night: a few hundred small models and tests, so more of them at once (measured: a quiet
             # build at ten times the sample went from 52 s to 38 s). The first build keeps the profile's 1 thread:
@@ -55,13 +55,15 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     return opsready_dbt_models
 
 
-def prepare_spark_raw(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Path, lake_dir: Path) -> None:
-    """The night's raw tables as Parquet in the lake, and Spark's raw tables declared over them."""
+def prepare_spark_raw(context: dg.AssetExecutionContext, dbt: DbtCliResource, manifest: Path, warehouse: Path,
+                      lake_dir: Path) -> None:
+    """The night's raw tables as Parquet in the lake, and Spark's raw tables declared over them (a dbt operation,
+    not an asset: no asset context, so dagster-dbt adds no model selection to it)."""
     written = lake.export_raw(warehouse, lake_dir)
     context.log.info(f"raw exported to {lake_dir}: {written}")
     tables = {"tables": lake.spark_raw_tables(warehouse, lake_dir)}
     dbt.cli(["run-operation", "spark_raw_tables", "--target", "spark", "--args", json.dumps(tables)],
-            context=context).wait()
+            manifest=manifest).wait()
 
 
 def spark_marts(manifest: dict) -> list[str]:
