@@ -60,13 +60,15 @@ pieces as (
     select * from {{ mes_counted_pieces('ordered') }}
 ),
 
--- The plant-local day each piece starts on: the last local midnight at or before its start.
+-- The plant-local day each piece starts on: the one whose local midnights enclose its start.
 located as (
     select pieces.*, calendar.day, calendar.day_start_utc, calendar.day_end_utc
     from pieces
-    asof inner join {{ ref('int_plant_calendar') }} as calendar
+    inner join {{ plant_days_by_utc_date() }} as calendar
         on calendar.plant_id = pieces.plant_id
+        and calendar.utc_date = cast(pieces.piece_started_at as date)
         and pieces.piece_started_at >= calendar.day_start_utc
+        and pieces.piece_started_at < calendar.day_end_utc
 ),
 
 day_pieces as (

@@ -1,6 +1,6 @@
 -- Every plant's local days as UTC instants: one row per plant and plant-local date with the UTC instants of its local
 -- midnight and of the next one (a DST day is 23 or 25 hours long). The MES models find an event's plant-local day by
--- an as-of join on these midnights instead of converting every event's time zone. The days span the MES events
+-- a join on these midnights instead of converting every event's time zone. The days span the MES events
 -- (a day either side); a plant without a valid time zone has no days, so its events have no plant-local day.
 with span as (
     select

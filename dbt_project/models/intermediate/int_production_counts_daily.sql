@@ -1,5 +1,5 @@
 -- Hourly MES production counts summed to work center × plant-local day. An hour belongs to the plant-local day of
--- its start (hour is the UTC hour start), found by an as-of join on the plant's local midnights (int_plant_calendar).
+-- its start (hour is the UTC hour start), found by a join on the plant's local midnights (int_plant_calendar).
 -- A (plant, work center, hour) delivered in several extracts counts once: the latest extract wins.
 -- Incremental: a run recomputes the (plant, work center, plant-local day) ranges touched by this run's loads
 -- (int_mes_load_footprint) from the hours of those days (a local day lies within UTC [day - 1, day + 2)).
@@ -44,13 +44,15 @@ counts as (
     ) = 1
 ),
 
--- the plant-local day of each hour: the last local midnight at or before it (int_plant_calendar)
+-- the plant-local day of each hour: the one whose local midnights enclose its start (int_plant_calendar)
 located as (
     select counts.*, calendar.day
     from counts
-    asof inner join {{ ref('int_plant_calendar') }} as calendar
+    inner join {{ plant_days_by_utc_date() }} as calendar
         on calendar.plant_id = counts.plant_id
+        and calendar.utc_date = cast(counts.hour as date)
         and counts.hour >= calendar.day_start_utc
+        and counts.hour < calendar.day_end_utc
 )
 
 select
