@@ -24,7 +24,7 @@ test: setup-test
 ## The same dbt project on Apache Spark (docs/scale-out.md): Java 17 and the [spark] extra (dbt-spark, pyspark), then
 ## the nightly on DuckDB and on Spark (its Thrift server started from the pyspark package and stopped after), every
 ## mart compared, every unit test on Spark.
-test-spark: setup-test setup-spark
+test-spark: setup setup-spark
 	$(BIN)/python -m pytest tests_spark -s --durations=10
 
 ## Dagster UI on http://127.0.0.1:3000
