@@ -46,7 +46,7 @@ def metrics_markdown(folder: Path = MARTS) -> str:
         columns = model.get("columns") or []
         if columns:
             lines.append("| column | type | meaning |\n|---|---|---|\n")
-            lines += [f"| `{c['name']}` | {c.get('data_type', '')} | {_one_line(c.get('description'))} |\n"
+            lines += [f"| `{c['name']}` | {duckdb_type(c.get('data_type', ''))} | {_one_line(c.get('description'))} |\n"
                       for c in columns]
     return "".join(lines)
 
@@ -65,6 +65,12 @@ def gates_markdown(path: Path = GATES) -> str:
             lines.append(f"| `{c['criterion']}` | {_one_line(c.get('label'))} | `{c['metric']}` | "
                          f"value {c['comparator']} {c['threshold']} | {c.get('unit', '')} | {c.get('window_days', '')} |\n")
     return "".join(lines)
+
+
+def duckdb_type(data_type: str) -> str:
+    """A contract's type as the published DuckDB warehouse shows it: the YAML writes text as `string`, the type name
+    both engines take (docs/scale-out.md), which DuckDB stores as varchar."""
+    return "varchar" if data_type == "string" else data_type
 
 
 def main(argv: list[str] | None = None) -> int:

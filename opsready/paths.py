@@ -23,6 +23,7 @@ import duckdb
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 DEFAULT_NIGHTLY_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "America/Chicago"
+ENGINES = ("duckdb", "spark")  # what builds the dbt project (docs/scale-out.md)
 
 
 class SettingError(ValueError):
@@ -45,12 +46,15 @@ class Settings:
     nightly_cron: str = DEFAULT_NIGHTLY_CRON
     timezone: str = DEFAULT_TIMEZONE
     dbt_resource: str = "lean"  # or "stock": dagster-dbt's resource as it comes (orchestration/transform/dbt_cli.py)
+    engine: str = "duckdb"  # or "spark": dbt builds on Spark over the Parquet lake, marts copied back (opsready/lake.py)
+    lake: Path | None = None  # OPSREADY_LAKE; default `lake_dir`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Read `OPSREADY_DATA`, `OPSREADY_WAREHOUSE`, `DAGSTER_HOME`, `OPSREADY_DUCKDB_MEMORY_LIMIT`,
-        `OPSREADY_NIGHTLY_CRON`, `OPSREADY_TIMEZONE` and `OPSREADY_DBT_RESOURCE`. Raises SettingError naming a
-        value it refuses (a memory limit DuckDB does not take, an unknown dbt resource)."""
+        `OPSREADY_NIGHTLY_CRON`, `OPSREADY_TIMEZONE`, `OPSREADY_DBT_RESOURCE`, `OPSREADY_ENGINE` and
+        `OPSREADY_LAKE`. Raises SettingError naming a value it refuses (a memory limit DuckDB does not take, an
+        unknown dbt resource or engine)."""
         root = Path(environ.get("OPSREADY_DATA") or "data").resolve()
         working = environ.get("OPSREADY_WAREHOUSE")
         home = environ.get("DAGSTER_HOME")
@@ -59,6 +63,10 @@ class Settings:
         dbt_resource = environ.get("OPSREADY_DBT_RESOURCE") or "lean"
         if dbt_resource not in ("lean", "stock"):
             raise SettingError(f"OPSREADY_DBT_RESOURCE={dbt_resource!r} is not one of lean, stock")
+        engine = environ.get("OPSREADY_ENGINE") or "duckdb"
+        if engine not in ENGINES:
+            raise SettingError(f"OPSREADY_ENGINE={engine!r} is not one of {', '.join(ENGINES)}")
+        lake = environ.get("OPSREADY_LAKE")
         default_working = root / "warehouse" / "build" / "opsready.duckdb"
         return cls(data_root=root,
                    working_warehouse=Path(working).resolve() if working else default_working,
@@ -66,7 +74,7 @@ class Settings:
                    duckdb_memory_limit=limit,
                    nightly_cron=environ.get("OPSREADY_NIGHTLY_CRON") or DEFAULT_NIGHTLY_CRON,
                    timezone=environ.get("OPSREADY_TIMEZONE") or DEFAULT_TIMEZONE,
-                   dbt_resource=dbt_resource)
+                   dbt_resource=dbt_resource, engine=engine, lake=Path(lake).resolve() if lake else None)
 
     @property
     def landing_dir(self) -> Path:
@@ -81,6 +89,12 @@ class Settings:
         return self.warehouse_dir / "opsready.duckdb"
 
     @property
+    def lake_dir(self) -> Path:
+        """The Parquet lake the Spark engine reads raw from and writes marts to (`OPSREADY_LAKE`, default
+        `$OPSREADY_DATA/lake`)."""
+        return self.lake or self.data_root / "lake"
+
+    @property
     def reports_dir(self) -> Path:
         return self.data_root / "reports"
 
@@ -92,7 +106,8 @@ class Settings:
         """What child tools started by this process read (dbt's profile: the working copy and the memory limit;
         Dagster: its home), so they build into the same file as Dagster, under the same limit."""
         return {"OPSREADY_DATA": str(self.data_root), "OPSREADY_WAREHOUSE": str(self.working_warehouse),
-                "OPSREADY_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit, "DAGSTER_HOME": str(self.dagster_home)}
+                "OPSREADY_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit, "DAGSTER_HOME": str(self.dagster_home),
+                "OPSREADY_LAKE": str(self.lake_dir)}
 
 
 @functools.cache

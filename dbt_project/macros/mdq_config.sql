@@ -23,16 +23,17 @@
 
 {#- Description normalised for duplicate detection: lower case, trimmed, inner whitespace collapsed to one space. -#}
 {% macro mdq_normalise_text(expr) -%}
-    regexp_replace(lower(trim({{ expr }})), '\s+', ' ', 'g')
+    {{ normalise_whitespace(expr) }}
 {%- endmacro %}
+
 
 {#- One completeness check row per required field: columns rule, passed, failing_value. Expects alias `r`. -#}
 {% macro mdq_completeness_checks(entity, key_expr) -%}
     {%- for field in mdq_required_fields(entity) %}
     select r.as_of, r.plant_id, '{{ entity }}' as entity, r.record_id, {{ key_expr }} as record_key,
            'completeness' as dimension, '{{ field }}_present' as rule,
-           r.{{ field }} is not null and trim(cast(r.{{ field }} as varchar)) <> '' as passed,
-           cast(null as varchar) as failing_value
+           r.{{ field }} is not null and trim(cast(r.{{ field }} as string)) <> '' as passed,
+           cast(null as string) as failing_value
     from rows_as_of as r
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

@@ -5,7 +5,7 @@
     select
         snapshots.as_of,
         history.*,
-        history.source_file || ':' || cast(history.source_row as varchar) as record_id
+        history.source_file || ':' || cast(history.source_row as string) as record_id
     from {{ ref(history_model) }} as history
     inner join (
         select as_of_dates.as_of, extracts.source_system, max(extracts.extract_date) as extract_date

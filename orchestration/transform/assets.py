@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from opsready import gates
+from opsready import gates, lake
 from orchestration.resources import NightOptions, SettingsResource
 from orchestration.transform.build_state import record_build, unchanged_build
 from orchestration.transform.translator import OpsreadyDbtTranslator
@@ -28,21 +28,29 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         """Build every dbt model on the run's working copy and run every data test. The heavy models are
         incremental (they recompute only what the night's loads touched); views and tests are cheap. A failing
         error-severity test fails this step, so nothing downstream (publish, report) runs. A night with nothing new
-        builds only what changed in the project since the published build (transform/build_state.py)."""
-        where = settings.get()
+        builds only what changed in the project since the published build (transform/build_state.py).
+
+        With `OPSREADY_ENGINE=spark` the same project builds on Spark (dbt's `spark` target): the night's raw tables
+        go to the Parquet lake first, Spark's raw tables are declared over them, and the marts Spark wrote are copied
+        into the working copy afterwards, so publishing, the report and `opsready gate` read DuckDB as always."""
         dbt_run_vars = {**gates.dbt_vars(), **night.dbt_vars()}  # the gates of config/gates.yaml, validated
+        where = settings.get()
         # Unit tests check the models' SQL on fixed inputs, not the night's data: `make test` runs them
         # (tests/test_dbt_unit_tests.py), the nightly leaves them out (dbt's advice for production runs).
         args = ["build", "--vars", json.dumps(dbt_run_vars), "--exclude-resource-type", "unit_test"]
-        if where.published_warehouse.exists():
+        if where.engine == "spark":
+            args += ["--target", "spark"]
+            prepare_spark_raw(context, dbt, project.manifest_path, where.working_warehouse, where.lake_dir)
+        elif where.published_warehouse.exists():
             # An incremental night: a few hundred small models and tests, so more of them at once (measured: a quiet
             # build at ten times the sample went from 52 s to 38 s). The first build keeps the profile's 1 thread:
             # DuckDB runs each query on every core, and side by side its big window queries compete for the memory
             # limit and spill (at ten times the sample: 95 s with 2 threads, 80 s with 1).
             args += ["--threads", str(INCREMENTAL_THREADS)]
         with tempfile.TemporaryDirectory(prefix="opsready-dbt-state-") as state_dir:
-            # dbt lets a --selector override the --select dagster-dbt adds for the whole asset
-            unchanged_args, earlier_results = unchanged_build(
+            # dbt lets a --selector override the --select dagster-dbt adds for the whole asset. The published build's
+            # state describes a DuckDB build: Spark builds everything.
+            unchanged_args, earlier_results = ([], {}) if where.engine == "spark" else unchanged_build(
                 where.working_warehouse, context.run.run_id, dbt_run_vars, reprocessing=bool(night.reprocess_from),
                 state_dir=Path(state_dir))
             invocation = dbt.cli(args + unchanged_args, context=context)
@@ -53,6 +61,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                     yield from invocation.stream()
             finally:
                 prune_run_targets(Path(invocation.target_path).parent)
+        if where.engine == "spark":
+            copied = lake.copy_marts_back(where.lake_dir, where.working_warehouse, spark_marts(invocation.manifest))
+            context.log.info(f"marts copied from Spark into the working copy: {copied}")
         record_build(where.working_warehouse, Path(invocation.target_path), dbt_run_vars, earlier_results)
 
     return opsready_dbt_models
@@ -87,6 +98,23 @@ def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_resu
             asset_key=check.asset_key, check_name=check.name, passed=earlier["status"] == "pass",
             severity=dg.AssetCheckSeverity.WARN if earlier["status"] == "warn" else dg.AssetCheckSeverity.ERROR,
             metadata={"unchanged": UNCHANGED, "status": earlier["status"], "failures": earlier["failures"]})
+
+
+def prepare_spark_raw(context: dg.AssetExecutionContext, dbt: DbtCliResource, manifest: Path, warehouse: Path,
+                      lake_dir: Path) -> None:
+    """The night's raw tables as Parquet in the lake, and Spark's raw tables declared over them (a dbt operation,
+    not an asset: no asset context, so dagster-dbt adds no model selection to it)."""
+    written = lake.export_raw(warehouse, lake_dir)
+    context.log.info(f"raw exported to {lake_dir}: {written}")
+    tables = {"tables": lake.spark_raw_tables(warehouse, lake_dir)}
+    dbt.cli(["run-operation", "spark_raw_tables", "--target", "spark", "--args", json.dumps(tables)],
+            manifest=manifest).wait()
+
+
+def spark_marts(manifest: dict) -> list[str]:
+    """The marts Spark writes as files under the lake: the project's models in the marts schema."""
+    return sorted(node["name"] for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and node["config"].get("schema") == lake.MARTS_SCHEMA)
 
 
 def prune_run_targets(target_dir: Path, keep: int = KEEP_RUN_TARGETS) -> None:

@@ -16,7 +16,7 @@
 ) }}
 with night as (
     select
-        cast('{{ invocation_id }}' as varchar) as night_id,
+        cast('{{ invocation_id }}' as string) as night_id,
         cast(current_timestamp as timestamp) as night_at,
         {{ as_of_date() }} as as_of
 ),
@@ -56,7 +56,7 @@ initiatives as (
 
 snapshot as (
     select
-        'plant' as kind, plants.company, plants.plant_id, cast(null as varchar) as gate, plants.plant_id as subject,
+        'plant' as kind, plants.company, plants.plant_id, cast(null as string) as gate, plants.plant_id as subject,
         coalesce(plant_names.plant_name, plants.plant_id) as label, plants.verdict as state,
         plants.current_wave as wave, 'wave ' || plants.current_wave || ', ' || coalesce(plants.verdict, 'no verdict')
             as shown
@@ -87,14 +87,14 @@ select
     night.night_id,
     night.night_at,
     cast(night.as_of as date) as as_of,
-    cast(snapshot.kind as varchar) as kind,
-    cast(snapshot.company as varchar) as company,
-    cast(snapshot.plant_id as varchar) as plant_id,
-    cast(snapshot.gate as varchar) as gate,
-    cast(snapshot.subject as varchar) as subject,
-    cast(snapshot.label as varchar) as label,
-    cast(snapshot.state as varchar) as state,
+    cast(snapshot.kind as string) as kind,
+    cast(snapshot.company as string) as company,
+    cast(snapshot.plant_id as string) as plant_id,
+    cast(snapshot.gate as string) as gate,
+    cast(snapshot.subject as string) as subject,
+    cast(snapshot.label as string) as label,
+    cast(snapshot.state as string) as state,
     cast(snapshot.wave as integer) as wave,
-    cast(snapshot.shown as varchar) as shown
+    cast(snapshot.shown as string) as shown
 from snapshot
 cross join night

@@ -8,9 +8,8 @@
 --   what changed since last night: see the model YAML (one query).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    **replace_by_key(['as_of'])
 ) }}
 select
     criteria.company,
@@ -41,7 +40,7 @@ select
     readiness.started_wave,
     readiness.verdict,
     cast(current_timestamp as timestamp) as evaluated_at,
-    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
+    cast('{{ invocation_id }}' as string) as dbt_invocation_id
 from {{ ref('readiness_criteria') }} as criteria
 inner join {{ ref('plant_readiness') }} as readiness
     on readiness.plant_id = criteria.plant_id

@@ -5,7 +5,7 @@
 -- loads or by a plant's time-zone change (int_mes_load_footprint), from the intervals that can reach those days.
 {%- set affected = ['machine_states', 'plant_timezone'] %}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mes_delete_affected(" ~ affected ~ ", 't.day') }}"
@@ -34,13 +34,13 @@ intervals as (
     from {{ ref('stg_mes__machine_states') }} as states
     where states.ended_at > states.started_at
     {%- if incremental %}
-        and states.ended_at > cast({{ affected_from_day }} as timestamp) - interval 1 day
+        and states.ended_at > {{ shift_days('cast(' ~ affected_from_day ~ ' as timestamp)', -1, is_timestamp=true) }}
         and exists (
             select 1 from ranges
             where ranges.plant_id = states.plant_id
                 and ranges.work_center_id = states.work_center_id
-                and states.ended_at > cast(ranges.from_day as timestamp) - interval 1 day
-                and states.started_at < cast(ranges.to_day as timestamp) + interval 2 day
+                and states.ended_at > {{ shift_days('cast(ranges.from_day as timestamp)', -1, is_timestamp=true) }}
+                and states.started_at < {{ shift_days('cast(ranges.to_day as timestamp)', 2, is_timestamp=true) }}
         )
     {%- endif %}
 ),
@@ -83,11 +83,14 @@ day_pieces as (
         greatest(located.piece_started_at, calendar.day_start_utc),
         least(located.piece_ended_at, calendar.day_end_utc)
     from (
-        select located.*, located.day + cast(unnest(range(cast(ceil(
-            (epoch(located.piece_ended_at) - epoch(located.day_start_utc)) / 82800
-        ) as bigint))) as integer) as touched_day
-        from located
-        where located.piece_ended_at > located.day_end_utc
+        select located.*, located.day + touched_offset as touched_day
+        from (
+            select located.*, {{ row_per_offset(
+                "ceil((" ~ seconds_between('located.day_start_utc', 'located.piece_ended_at') ~ ") / 82800)") }}
+                as touched_offset
+            from located
+            where located.piece_ended_at > located.day_end_utc
+        ) as located
     ) as located
     inner join {{ ref('int_plant_calendar') }} as calendar
         on calendar.plant_id = located.plant_id
@@ -96,14 +99,14 @@ day_pieces as (
 )
 
 select
-    cast(plant_id as varchar) as plant_id,
-    cast(work_center_id as varchar) as work_center_id,
+    cast(plant_id as string) as plant_id,
+    cast(work_center_id as string) as work_center_id,
     cast(day as date) as day,
-    cast(state as varchar) as state,
-    cast(reason_code as varchar) as reason_code,
-    cast(sum(epoch(piece_ended_at) - epoch(piece_started_at)) as double) as duration_s,
+    cast(state as string) as state,
+    cast(reason_code as string) as reason_code,
+    cast(sum({{ seconds_between('piece_started_at', 'piece_ended_at') }}) as double) as duration_s,
     cast(count(*) filter (where piece_started_at = started_at) as bigint) as interval_starts,
-    cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
+    cast('{{ invocation_id }}' as string) as dbt_invocation_id
 from day_pieces
 {%- if incremental %}
 where exists (

@@ -24,7 +24,9 @@ ordered as (
 ),
 
 counted as (
-    select plant_id, work_center_id, interval_seq, sum(epoch(piece_ended_at) - epoch(piece_started_at)) as counted_s
+    select
+        plant_id, work_center_id, interval_seq,
+        sum({{ seconds_between('piece_started_at', 'piece_ended_at') }}) as counted_s
     from {{ mes_counted_pieces('ordered') }}
     group by plant_id, work_center_id, interval_seq
 ),
@@ -44,12 +46,13 @@ classified as (
     select
         positive.plant_id, positive.work_center_id, positive.started_at, positive.ended_at, positive.state,
         positive.reason_code, positive.source_system, positive.extract_date,
-        epoch(positive.ended_at) - epoch(positive.started_at) as recorded_s,
+        {{ seconds_between('positive.started_at', 'positive.ended_at') }} as recorded_s,
         case when positive.is_known_plant then coalesce(counted.counted_s, 0) else 0 end as counted_s,
         case
             when not positive.is_known_plant then 'unknown_plant'
             when counted.counted_s is null then 'overlap_excluded'
-            when counted.counted_s < epoch(positive.ended_at) - epoch(positive.started_at) then 'overlap_clipped'
+            when counted.counted_s < {{ seconds_between('positive.started_at', 'positive.ended_at') }}
+                then 'overlap_clipped'
         end as defect_type
     from positive
     left join counted
@@ -59,7 +62,7 @@ classified as (
     union all
     select
         plant_id, work_center_id, started_at, ended_at, state, reason_code, source_system, extract_date,
-        epoch(ended_at) - epoch(started_at) as recorded_s,
+        {{ seconds_between('started_at', 'ended_at') }} as recorded_s,
         0 as counted_s,
         'negative_duration' as defect_type
     from states
@@ -67,16 +70,16 @@ classified as (
 )
 
 select
-    cast(plant_id as varchar) as plant_id,
-    cast(work_center_id as varchar) as work_center_id,
+    cast(plant_id as string) as plant_id,
+    cast(work_center_id as string) as work_center_id,
     started_at,
     ended_at,
-    cast(state as varchar) as state,
-    cast(reason_code as varchar) as reason_code,
-    cast(source_system as varchar) as source_system,
+    cast(state as string) as state,
+    cast(reason_code as string) as reason_code,
+    cast(source_system as string) as source_system,
     extract_date,
-    cast(defect_type as varchar) as defect_type,
-    cast(case when defect_type = 'overlap_clipped' then 'clipped' else 'excluded' end as varchar) as handling,
+    cast(defect_type as string) as defect_type,
+    cast(case when defect_type = 'overlap_clipped' then 'clipped' else 'excluded' end as string) as handling,
     cast(recorded_s as double) as recorded_s,
     cast(counted_s as double) as counted_s,
     cast(recorded_s - counted_s as double) as dropped_s

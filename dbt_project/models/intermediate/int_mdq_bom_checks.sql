@@ -4,7 +4,7 @@
 --   consistency: parent and component exist in the plant's material master of the same as_of, and the BOM uom
 --   equals the component's base_uom.
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"
@@ -47,7 +47,7 @@ checks as (
 
 union all
 select as_of, plant_id, 'bom', record_id, bom_key, 'validity', 'quantity_positive',
-       quantity is null or quantity > 0, cast(quantity as varchar)
+       quantity is null or quantity > 0, cast(quantity as string)
 from joined
 union all
 select as_of, plant_id, 'bom', record_id, bom_key, 'validity', 'uom_allowed',

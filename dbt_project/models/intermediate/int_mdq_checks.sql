@@ -7,14 +7,14 @@
 {% for m in entity_models %}
 select
     cast(as_of as date) as as_of,
-    cast(plant_id as varchar) as plant_id,
-    cast(entity as varchar) as entity,
-    cast(record_id as varchar) as record_id,
-    cast(record_key as varchar) as record_key,
-    cast(dimension as varchar) as dimension,
-    cast(rule as varchar) as rule,
+    cast(plant_id as string) as plant_id,
+    cast(entity as string) as entity,
+    cast(record_id as string) as record_id,
+    cast(record_key as string) as record_key,
+    cast(dimension as string) as dimension,
+    cast(rule as string) as rule,
     cast(passed as boolean) as passed,
-    cast(failing_value as varchar) as failing_value
+    cast(failing_value as string) as failing_value
 from {{ ref(m) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}

@@ -3,7 +3,7 @@
 --   install_date not after as_of; uniqueness: equipment_id not seen before in the snapshot;
 --   consistency: the equipment's work center exists in the plant's work-center master of the same as_of.
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"
@@ -41,7 +41,7 @@ select as_of, plant_id, 'equipment', record_id, equipment_id, 'validity', 'criti
 from joined
 union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'validity', 'install_date_not_future',
-       install_date is null or install_date <= as_of, cast(install_date as varchar)
+       install_date is null or install_date <= as_of, cast(install_date as string)
 from joined
 union all
 select as_of, plant_id, 'equipment', record_id, equipment_id, 'uniqueness', 'equipment_id_unique',

@@ -24,11 +24,11 @@ with loads as (
 
 select
     md5(
-        coalesce(string_agg(load_id, ',' order by load_id), '')
+        coalesce({{ ordered_string_agg('load_id', "','", 'load_id') }}, '')
         || '|{{ local_md5(tojson([var("timeliness_window_days"), var("mdq_weights")])) }}'
         || '|{{ local_md5(code | sort | join(",")) }}'
         || '|' || (
-            select coalesce(string_agg(domain || '=' || code, ',' order by domain, code), '')
+            select coalesce({{ ordered_string_agg("domain || '=' || code", "','", 'domain, code') }}, '')
             from {{ source('config', 'domain_values') }}
         )
     ) as fingerprint

@@ -5,7 +5,7 @@
 --                           (lower case, trimmed, inner whitespace collapsed) + material_type + base_uom in the
 --                           plant; 2, 3 … for the duplicates; null when the description is missing
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"

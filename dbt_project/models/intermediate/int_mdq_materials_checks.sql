@@ -8,7 +8,7 @@
 --                 original, later ones are the duplicates)
 --   timeliness:   changed_at within var('timeliness_window_days') days before as_of (missing changed_at fails)
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"
@@ -37,11 +37,11 @@ select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'materi
 from rows_as_of
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'standard_cost_positive',
-       standard_cost is null or standard_cost > 0, cast(standard_cost as varchar)
+       standard_cost is null or standard_cost > 0, cast(standard_cost as string)
 from rows_as_of
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'validity', 'lead_time_days_not_negative',
-       lead_time_days is null or lead_time_days >= 0, cast(lead_time_days as varchar)
+       lead_time_days is null or lead_time_days >= 0, cast(lead_time_days as string)
 from rows_as_of
 
 union all
@@ -56,8 +56,9 @@ from ranked
 union all
 select as_of, plant_id, 'materials', record_id, material_id, 'timeliness', 'changed_within_window',
        changed_at is not null
-       and changed_at >= cast(as_of as timestamp) - interval ({{ var('timeliness_window_days') }}) day,
-       cast(changed_at as varchar)
+       and changed_at >= {{ shift_days('cast(as_of as timestamp)', -var('timeliness_window_days'),
+                                     is_timestamp=true) }},
+       cast(changed_at as string)
 from rows_as_of
 
 )

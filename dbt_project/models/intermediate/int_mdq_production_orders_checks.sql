@@ -6,7 +6,7 @@
 --   consistency: the order's material exists in the plant's material master and its work center in the
 --   work-center master of the same as_of.
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"
@@ -17,11 +17,11 @@ with rows_as_of as (
     select
         as_of_dates.as_of,
         orders.*,
-        orders.source_file || ':' || cast(orders.source_row as varchar) as record_id
+        orders.source_file || ':' || cast(orders.source_row as string) as record_id
     from {{ ref('stg_erp__production_orders') }} as orders
     inner join {{ mdq_as_of_dates() }} as as_of_dates
         on orders.extract_date <= as_of_dates.as_of
-        and orders.extract_date > as_of_dates.as_of - interval 3 month
+        and orders.extract_date > {{ shift_months('as_of_dates.as_of', -3) }}
 ),
 
 materials as (
@@ -56,16 +56,16 @@ checks as (
 
 union all
 select as_of, plant_id, 'production_orders', record_id, order_id, 'validity', 'planned_qty_positive',
-       planned_qty is null or planned_qty > 0, cast(planned_qty as varchar)
+       planned_qty is null or planned_qty > 0, cast(planned_qty as string)
 from joined
 union all
 select as_of, plant_id, 'production_orders', record_id, order_id, 'validity', 'yield_and_scrap_not_negative',
        coalesce(yield_qty, 0) >= 0 and coalesce(scrap_qty, 0) >= 0,
-       cast(yield_qty as varchar) || ' / ' || cast(scrap_qty as varchar)
+       cast(yield_qty as string) || ' / ' || cast(scrap_qty as string)
 from joined
 union all
 select as_of, plant_id, 'production_orders', record_id, order_id, 'validity', 'finished_not_before_started',
-       finished_at is null or started_at is null or finished_at >= started_at, cast(finished_at as varchar)
+       finished_at is null or started_at is null or finished_at >= started_at, cast(finished_at as string)
 from joined
 union all
 select as_of, plant_id, 'production_orders', record_id, order_id, 'uniqueness', 'order_id_unique',

@@ -2,7 +2,7 @@
 -- rule of that dimension. These are the "checked rows" the MDQ shares count.
 -- Incremental by as_of (macros/mdq_incremental.sql): a night computes only the MDQ dates not yet held.
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"

@@ -2,7 +2,7 @@
 --   completeness: mdq_required_fields('work_centers'); validity: ideal_cycle_time_s > 0, criticality in domain criticality (config/domains.yaml);
 --   uniqueness: work_center_id not seen before in the snapshot.
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mdq_delete_stale() }}"
@@ -25,7 +25,7 @@ checks as (
 
 union all
 select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'ideal_cycle_time_positive',
-       ideal_cycle_time_s is null or ideal_cycle_time_s > 0, cast(ideal_cycle_time_s as varchar)
+       ideal_cycle_time_s is null or ideal_cycle_time_s > 0, cast(ideal_cycle_time_s as string)
 from ranked
 union all
 select as_of, plant_id, 'work_centers', record_id, work_center_id, 'validity', 'criticality_allowed',

@@ -41,7 +41,7 @@ select
     intervals.logged_status as logged_status_as_of,
     intervals.valid_from as status_since,
     coalesce(intervals.is_concluded, false) as is_concluded,
-    case when intervals.status = 'stalled' then datediff('day', pilots.planned_end_on, as_of.as_of) end
+    case when intervals.status = 'stalled' then {{ days_between('pilots.planned_end_on', 'as_of.as_of') }} end
         as days_past_planned_end
 from pilots
 cross join as_of

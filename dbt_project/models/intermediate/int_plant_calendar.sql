@@ -16,10 +16,9 @@ with span as (
 ),
 
 days as (
-    select cast(unnest(generate_series(
-        cast(first_day as timestamp), cast(last_day as timestamp), interval 1 day
-    )) as date) as day
+    select cast(day_start as date) as day
     from span
+    {{ date_series('cast(first_day as timestamp)', 'cast(last_day as timestamp)', 'day', 'series', 'day_start') }}
 ),
 
 plants as (
@@ -30,16 +29,17 @@ midnights as (
     select
         plants.plant_id,
         days.day,
-        timezone(plants.timezone, cast(days.day as timestamp)) as local_midnight,
-        timezone(plants.timezone, cast(days.day + 1 as timestamp)) as next_local_midnight
+        {{ local_to_utc('cast(days.day as timestamp)', 'plants.timezone') }} as day_start_utc,
+        {{ local_to_utc(shift_days('cast(days.day as timestamp)', 1, is_timestamp=true), 'plants.timezone') }}
+            as day_end_utc
     from plants
     cross join days
 )
 
 select
-    cast(plant_id as varchar) as plant_id,
+    cast(plant_id as string) as plant_id,
     cast(day as date) as day,
-    cast(timezone('UTC', local_midnight) as timestamp) as day_start_utc,
-    cast(timezone('UTC', next_local_midnight) as timestamp) as day_end_utc
+    cast(day_start_utc as timestamp) as day_start_utc,
+    cast(day_end_utc as timestamp) as day_end_utc
 from midnights
-where local_midnight is not null
+where day_start_utc is not null

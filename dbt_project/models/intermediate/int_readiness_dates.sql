@@ -17,9 +17,9 @@ with bounds as (
 )
 
 select cast(last_day(month_start) as date) as as_of
-from bounds,
-    generate_series(date_trunc('month', bounds.first_data), date_trunc('month', bounds.as_of), interval 1 month)
-        as months(month_start)
+from bounds
+    {{ date_series("date_trunc('month', bounds.first_data)", "date_trunc('month', bounds.as_of)", 'month', 'months',
+                   'month_start') }}
 where last_day(month_start) < bounds.as_of
 
 union

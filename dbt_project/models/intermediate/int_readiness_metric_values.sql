@@ -126,7 +126,7 @@ criterion_values as (
             when m.measured_on is null then 'no master-data quality snapshot in the window'
             when m.value is null then 'no master-data rows checked'
         end as not_evaluated_reason,
-        'master data as of ' || cast(m.measured_on as varchar) as detail
+        'master data as of ' || cast(m.measured_on as string) as detail
     from plant_dates
     left join lateral (
         select mdq.as_of as measured_on, mdq.{{ col }} as value
@@ -181,7 +181,7 @@ criterion_values as (
     ) as m on true
     {%- elif c['metric'] == 'pdm_pilots_with_benefit' %}
         cast(coalesce(m.qualifying_pilots, 0) as double) as value,
-        cast(null as varchar) as not_evaluated_reason,
+        cast(null as string) as not_evaluated_reason,
         coalesce(m.qualifying_pilots, 0) || ' of ' || coalesce(m.candidate_pilots, 0)
             || ' pilots on critical assets with >= {{ c['min_benefit_months'] }} measured benefit months'
             || coalesce(' (' || m.pilot_ids || ')', '') as detail
@@ -190,7 +190,7 @@ criterion_values as (
         select
             count(*) as candidate_pilots,
             count(*) filter (where measured_months >= {{ c['min_benefit_months'] }}) as qualifying_pilots,
-            string_agg(pilot_id, ', ' order by pilot_id)
+            {{ ordered_string_agg('pilot_id', "', '", 'pilot_id') }}
                 filter (where measured_months >= {{ c['min_benefit_months'] }}) as pilot_ids
         from (
             select
@@ -264,14 +264,14 @@ criterion_values as (
     ) as m on true
     {%- elif c['metric'] == 'open_wishlist_initiatives' %}
         cast(coalesce(m.open_wishlist, 0) as double) as value,
-        cast(null as varchar) as not_evaluated_reason,
+        cast(null as string) as not_evaluated_reason,
         coalesce(m.open_wishlist, 0) || ' open wishlist initiatives' || coalesce(' (' || m.initiative_ids || ')', '')
             as detail
     from plant_dates
     left join lateral (
         select
             count(distinct pilots.initiative_id) as open_wishlist,
-            string_agg(distinct pilots.initiative_id, ', ') as initiative_ids
+            {{ ordered_string_agg('pilots.initiative_id', "', '", 'pilots.initiative_id', distinct=true) }} as initiative_ids
         from pilots
         inner join status_intervals
             on status_intervals.pilot_id = pilots.pilot_id

@@ -13,7 +13,7 @@ with as_of as (
 window_bounds as (
     select
         as_of,
-        cast(date_trunc('month', as_of) - interval 11 month as date) as ttm_first_month
+        {{ shift_months("date_trunc('month', as_of)", -11) }} as ttm_first_month
     from as_of
 ),
 
@@ -85,11 +85,11 @@ joined as (
 
 select
     cast(as_of as date) as as_of,
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(initiative_id as varchar) as initiative_id,
-    cast(initiative_name as varchar) as initiative_name,
-    cast(technology as varchar) as technology,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(initiative_id as string) as initiative_id,
+    cast(initiative_name as string) as initiative_name,
+    cast(technology as string) as technology,
     cast(wave as bigint) as wave,
     cast(plants_reached as bigint) as plants_reached,
     cast(planned_annual_benefit as double) as planned_annual_benefit,
@@ -98,7 +98,7 @@ select
     cast(case
         when planned_annual_benefit is null then 'no planned benefit in the register'
         when planned_annual_benefit = 0 then 'planned benefit is zero'
-    end as varchar) as realisation_null_reason,
+    end as string) as realisation_null_reason,
     cast(measured_months as bigint) as measured_months,
     cast(measured_months_ttm as bigint) as measured_months_ttm,
     cast(latest_measured_month as date) as latest_measured_month,
@@ -109,5 +109,5 @@ select
     cast(case when annualised_benefit > 0 then spend / (annualised_benefit / 12) end as double) as payback_months,
     cast(case
         when annualised_benefit <= 0 then 'no positive benefit in the trailing twelve months'
-    end as varchar) as payback_null_reason
+    end as string) as payback_null_reason
 from joined

@@ -16,9 +16,9 @@ rolled as (
         '{{ level }}' as level,
         month,
         company,
-        {{ 'plant_id' if 'plant_id' in keys else 'cast(null as varchar)' }} as plant_id,
-        {{ 'line_id' if 'line_id' in keys else 'cast(null as varchar)' }} as line_id,
-        {{ 'work_center_id' if 'work_center_id' in keys else 'cast(null as varchar)' }} as work_center_id,
+        {{ 'plant_id' if 'plant_id' in keys else 'cast(null as string)' }} as plant_id,
+        {{ 'line_id' if 'line_id' in keys else 'cast(null as string)' }} as line_id,
+        {{ 'work_center_id' if 'work_center_id' in keys else 'cast(null as string)' }} as work_center_id,
         sum(shipped_units) as shipped_units,
         sum(escaped_defects) as escaped_defects
     from escapes
@@ -28,12 +28,12 @@ rolled as (
 )
 
 select
-    cast(level as varchar) as level,
+    cast(level as string) as level,
     cast(month as date) as month,
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(line_id as varchar) as line_id,
-    cast(work_center_id as varchar) as work_center_id,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(line_id as string) as line_id,
+    cast(work_center_id as string) as work_center_id,
     cast(shipped_units as bigint) as shipped_units,
     cast(escaped_defects as bigint) as escaped_defects,
     cast({{ safe_divide('escaped_defects * 1000000.0', 'shipped_units') }} as double) as defect_escape_ppm

@@ -5,7 +5,7 @@
 -- day this run's loads (or a change of the plant's reason catalogue or master data) touched.
 {%- set affected = ['machine_states', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mes_delete_affected_rows(" ~ affected ~ ",
@@ -36,12 +36,12 @@ plants as (
 )
 
 select
-    cast(plants.company as varchar) as company,
-    cast(stops.plant_id as varchar) as plant_id,
-    cast(stops.work_center_id as varchar) as work_center_id,
+    cast(plants.company as string) as company,
+    cast(stops.plant_id as string) as plant_id,
+    cast(stops.work_center_id as string) as work_center_id,
     cast(stops.month as date) as month,
-    cast(stops.reason_code as varchar) as reason_code,
-    cast(catalogue.category as varchar) as reason_category,
+    cast(stops.reason_code as string) as reason_code,
+    cast(catalogue.category as string) as reason_category,
     cast(catalogue.reason_code is not null as boolean) as is_catalogued_reason,
     cast(sum(stops.duration_s) as double) as adot_s,
     cast(sum(stops.interval_starts) as bigint) as unplanned_stop_events

@@ -1,6 +1,6 @@
 -- OEE per ISO 22400-2 per work center × plant-local day (SPEC §4): the work-center × day rows of oee_rollup, where
 -- the components are summed and every OEE formula is defined. A view: nothing is stored twice.
-{{ config(materialized='view') }}
+{{ config(materialized=materialized_mart_view()) }}
 select
     company,
     plant_id,

@@ -11,19 +11,19 @@
     'criterion': 'parse_only', 'label': 'parse only', 'unit': 'share', 'metric': 'mdq_score', 'comparator': '>=',
     'threshold': 1, 'window_days': 1, 'description': 'parse only'}] %}
 select
-    cast(gate as varchar) as gate,
+    cast(gate as string) as gate,
     cast(from_wave as integer) as from_wave,
     cast(to_wave as integer) as to_wave,
-    cast(gate_name as varchar) as gate_name,
-    cast(criterion as varchar) as criterion,
+    cast(gate_name as string) as gate_name,
+    cast(criterion as string) as criterion,
     cast(criterion_order as integer) as criterion_order,
-    cast(label as varchar) as label,
-    cast(unit as varchar) as unit,
-    cast(metric as varchar) as metric,
-    cast(comparator as varchar) as comparator,
+    cast(label as string) as label,
+    cast(unit as string) as unit,
+    cast(metric as string) as metric,
+    cast(comparator as string) as comparator,
     cast(threshold as double) as threshold,
     cast(window_days as integer) as window_days,
-    cast(description as varchar) as description
+    cast(description as string) as description
 from (values
 {%- for c in criteria %}
     ({{ sql_text(c['gate']) }}, {{ c['gate_from'] }}, {{ c['gate_to'] }}, {{ sql_text(c['gate_name']) }},

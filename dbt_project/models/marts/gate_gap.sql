@@ -32,7 +32,7 @@ trends as (
         open_criteria.plant_id,
         open_criteria.gate,
         open_criteria.criterion,
-        regr_slope(history.value, datediff('day', date '2000-01-01', history.as_of)) as slope,
+        regr_slope(history.value, {{ days_between("date '2000-01-01'", 'history.as_of') }}) as slope,
         count(history.value) as points
     from open_criteria
     inner join {{ ref('readiness_history') }} as history
@@ -84,18 +84,18 @@ forecast as (
 )
 
 select
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(plant_name as varchar) as plant_name,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(plant_name as string) as plant_name,
     cast(as_of as date) as as_of,
-    cast(gate as varchar) as gate,
+    cast(gate as string) as gate,
     cast(gate_from as integer) as from_wave,
     cast(gate_to as integer) as to_wave,
-    cast(criterion as varchar) as criterion,
+    cast(criterion as string) as criterion,
     cast(criterion_order as integer) as criterion_order,
-    cast(label as varchar) as label,
-    cast(unit as varchar) as unit,
-    cast(comparator as varchar) as comparator,
+    cast(label as string) as label,
+    cast(unit as string) as unit,
+    cast(comparator as string) as comparator,
     cast(value as double) as value,
     cast(threshold as double) as threshold,
     cast(distance as double) as distance,
@@ -105,9 +105,9 @@ select
     cast(forecast_pass_on as date) as forecast_pass_on,
     cast(case
         when value is null or trend_per_day is null then 'not evaluable'
-        when forecast_pass_on is not null then 'passes at this pace on ' || strftime(forecast_pass_on, '%Y-%m-%d')
+        when forecast_pass_on is not null then 'passes at this pace on ' || cast(forecast_pass_on as string)
         else 'not at this pace'
-    end as varchar) as forecast_note,
-    cast(status as varchar) as status,
-    cast(status_reason as varchar) as status_reason
+    end as string) as forecast_note,
+    cast(status as string) as status,
+    cast(status_reason as string) as status_reason
 from forecast

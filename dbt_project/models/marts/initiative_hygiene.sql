@@ -66,9 +66,14 @@ skipping_pilots as (
 ),
 
 first_pilot as (
-    select initiative_id, scope as first_pilot_scope
-    from pilots
-    qualify row_number() over (partition by initiative_id order by started_on, pilot_id) = 1
+    select initiative_id, first_pilot_scope
+    from (
+        select
+            initiative_id, scope as first_pilot_scope,
+            row_number() over (partition by initiative_id order by started_on, pilot_id) as pilot_order
+        from pilots
+    ) as numbered
+    where pilot_order = 1
 ),
 
 plants_within_90_days as (
@@ -112,9 +117,9 @@ flags as (
 )
 
 select
-    cast(company as varchar) as company,
-    cast(initiative_id as varchar) as initiative_id,
-    cast(initiative_name as varchar) as initiative_name,
+    cast(company as string) as company,
+    cast(initiative_id as string) as initiative_id,
+    cast(initiative_name as string) as initiative_name,
     cast(wave as bigint) as wave,
     cast(as_of as date) as as_of,
     cast(wishlist as boolean) as wishlist,
@@ -126,6 +131,6 @@ select
     cast(systems_retired as bigint) as systems_retired,
     cast(wave_skipping_pilots as bigint) as wave_skipping_pilots,
     cast(wave_skip_not_evaluable_pilots as bigint) as wave_skip_not_evaluable_pilots,
-    cast(first_pilot_scope as varchar) as first_pilot_scope,
+    cast(first_pilot_scope as string) as first_pilot_scope,
     cast(max_plants_started_within_90_days as bigint) as max_plants_started_within_90_days
 from flags

@@ -66,7 +66,7 @@ changes as (
             when kind = 'pilot' and state_before = 'stalled' and coalesce(state_after, '') <> 'stalled'
                 then 'pilot_left_purgatory'
             when kind = 'initiative' and in_before and in_tonight and state_after <> 'none'
-                and not list_has_all(string_split(state_before, ', '), string_split(state_after, ', '))
+                and not {{ listed_all("state_before", "state_after", "', '") }}
                 then 'initiative_newly_flagged'
         end as change_type,
         *
@@ -77,13 +77,13 @@ changes as (
 select
     cast((select as_of from ranked where recency = 1) as date) as as_of,
     cast((select as_of from ranked where recency = 2) as date) as previous_as_of,
-    cast(change_type as varchar) as change_type,
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(gate as varchar) as gate,
-    cast(subject as varchar) as subject,
-    cast(label as varchar) as label,
-    cast(coalesce(shown_before, 'not in the register') as varchar) as before_value,
-    cast(coalesce(shown_after, 'not in the register') as varchar) as after_value
+    cast(change_type as string) as change_type,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(gate as string) as gate,
+    cast(subject as string) as subject,
+    cast(label as string) as label,
+    cast(coalesce(shown_before, 'not in the register') as string) as before_value,
+    cast(coalesce(shown_after, 'not in the register') as string) as after_value
 from changes
 where change_type is not null

@@ -14,7 +14,7 @@
 -- company totals span plants) of each month holding a day this run's loads or master-data changes touched.
 {%- set affected = ['machine_states', 'production_counts', 'plant_timezone', 'reason_catalogue', 'oee_master'] %}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_deleting_incremental(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mes_delete_affected_rows(" ~ affected ~ ", 'period_start',
@@ -51,8 +51,13 @@ reason_catalogue as (
 
 work_centers as (
     select work_center_id, plant_id, line_id, ideal_cycle_time_s
-    from {{ ref('stg_erp__work_centers') }}
-    qualify row_number() over (partition by plant_id, work_center_id order by extract_date desc) = 1
+    from (
+        select
+            work_center_id, plant_id, line_id, ideal_cycle_time_s,
+            row_number() over (partition by plant_id, work_center_id order by extract_date desc) as newest_first
+        from {{ ref('stg_erp__work_centers') }}
+    ) as numbered
+    where newest_first = 1
 ),
 
 plants as (
@@ -122,9 +127,9 @@ rolled as (
         '{{ grain }}' as grain,
         {{ period_expr }} as period_start,
         company,
-        {{ 'plant_id' if 'plant_id' in keys else 'cast(null as varchar)' }} as plant_id,
-        {{ 'line_id' if 'line_id' in keys else 'cast(null as varchar)' }} as line_id,
-        {{ 'work_center_id' if 'work_center_id' in keys else 'cast(null as varchar)' }} as work_center_id,
+        {{ 'plant_id' if 'plant_id' in keys else 'cast(null as string)' }} as plant_id,
+        {{ 'line_id' if 'line_id' in keys else 'cast(null as string)' }} as line_id,
+        {{ 'work_center_id' if 'work_center_id' in keys else 'cast(null as string)' }} as work_center_id,
         count(*) as work_center_days,
         sum(pbt_s) as pbt_s,
         sum(apt_s) as apt_s,
@@ -163,13 +168,13 @@ ratios as (
 )
 
 select
-    cast(level as varchar) as level,
-    cast(grain as varchar) as grain,
+    cast(level as string) as level,
+    cast(grain as string) as grain,
     cast(period_start as date) as period_start,
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(line_id as varchar) as line_id,
-    cast(work_center_id as varchar) as work_center_id,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(line_id as string) as line_id,
+    cast(work_center_id as string) as work_center_id,
     cast(work_center_days as bigint) as work_center_days,
     cast(pbt_s as double) as pbt_s,
     cast(apt_s as double) as apt_s,
@@ -201,7 +206,7 @@ select
             when ideal_production_s is null then 'no_ideal_cycle_time'
             when produced_qty = 0 then 'no_produced_quantity'
             else 'no_production_time_with_counts'
-        end as varchar
+        end as string
     ) as oee_null_reason,
     cast(has_machine_states as boolean) as has_machine_states,
     cast(has_production_counts as boolean) as has_production_counts

@@ -7,24 +7,24 @@ with pilots as (
 )
 
 select
-    cast(pilot_id as varchar) as pilot_id,
+    cast(pilot_id as string) as pilot_id,
     cast(as_of as date) as as_of,
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(pilot_name as varchar) as pilot_name,
-    cast(initiative_id as varchar) as initiative_id,
-    cast(initiative_name as varchar) as initiative_name,
-    cast(technology as varchar) as technology,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(pilot_name as string) as pilot_name,
+    cast(initiative_id as string) as initiative_id,
+    cast(initiative_name as string) as initiative_name,
+    cast(technology as string) as technology,
     cast(wave as bigint) as wave,
-    cast(scope as varchar) as scope,
+    cast(scope as string) as scope,
     cast(started_on as date) as started_on,
     cast(planned_end_on as date) as planned_end_on,
-    cast(status_as_of as varchar) as status,
+    cast(status_as_of as string) as status,
     cast(status_since as date) as status_since,
     cast(
         case
             when status_as_of in ('running', 'stalled') and as_of > planned_end_on
-                then datediff('day', planned_end_on, as_of)
+                then {{ days_between('planned_end_on', 'as_of') }}
         end as bigint
     ) as days_overdue
 from pilots

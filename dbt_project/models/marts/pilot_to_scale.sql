@@ -4,9 +4,9 @@
 {%- set grains = {
     'company': 'company',
     'plant': 'plant_id',
-    'wave': 'cast(wave as varchar)',
+    'wave': 'cast(wave as string)',
     'technology': 'technology',
-    'start_year': 'cast(start_year as varchar)',
+    'start_year': 'cast(start_year as string)',
 } %}
 with pilots as (
     select * from {{ ref('int_pilot_status_as_of') }}
@@ -41,9 +41,9 @@ rated as (
 )
 
 select
-    cast(grain as varchar) as grain,
-    cast(grain_value as varchar) as grain_value,
-    cast(company as varchar) as company,
+    cast(grain as string) as grain,
+    cast(grain_value as string) as grain_value,
+    cast(company as string) as company,
     cast(as_of as date) as as_of,
     cast(pilots_started as bigint) as pilots_started,
     cast(pilots_concluded as bigint) as pilots_concluded,
@@ -52,7 +52,7 @@ select
     cast(pilots_stalled as bigint) as pilots_stalled,
     cast(pilots_running as bigint) as pilots_running,
     cast(pilot_to_scale_rate as double) as pilot_to_scale_rate,
-    cast(case when pilots_concluded = 0 then 'no concluded pilots' end as varchar) as pilot_to_scale_rate_null_reason,
+    cast(case when pilots_concluded = 0 then 'no concluded pilots' end as string) as pilot_to_scale_rate_null_reason,
     -- tiers: > 0.60 best in class; [0.40, 0.60] good; [0.20, 0.40) average; < 0.20 pilot purgatory
     cast(case
         when pilot_to_scale_rate is null then null
@@ -60,5 +60,5 @@ select
         when pilot_to_scale_rate >= 0.40 then 'good'
         when pilot_to_scale_rate >= 0.20 then 'average'
         else 'pilot purgatory'
-    end as varchar) as tier
+    end as string) as tier
 from rated

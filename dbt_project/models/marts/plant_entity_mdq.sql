@@ -12,9 +12,9 @@ with scored as (
 )
 
 select
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(entity as varchar) as entity,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(entity as string) as entity,
     cast(as_of as date) as as_of,
     cast(is_readiness_date as boolean) as is_readiness_date,
     cast(records as bigint) as records,

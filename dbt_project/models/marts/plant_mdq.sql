@@ -12,8 +12,8 @@ with scored as (
 )
 
 select
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
     cast(as_of as date) as as_of,
     cast(is_readiness_date as boolean) as is_readiness_date,
     cast(completeness as double) as completeness,

@@ -57,13 +57,12 @@ failing as (
         waves.plant_id,
         waves.as_of,
         count(*) as failing_criteria_count,
-        string_agg(
-            criteria.criterion || ': ' || coalesce(
-                cast(round(criteria.value, 4) as varchar) || ' vs ' || criteria.comparator || ' '
-                    || cast(criteria.threshold as varchar),
-                'not evaluated (' || coalesce(criteria.not_evaluated_reason, 'no value') || ')'),
-            '; ' order by criteria.criterion_order
-        ) as failing_criteria
+        {{ ordered_string_agg(
+            "criteria.criterion || ': ' || coalesce(
+                cast(round(criteria.value, 4) as string) || ' vs ' || criteria.comparator || ' '
+                    || cast(criteria.threshold as string),
+                'not evaluated (' || coalesce(criteria.not_evaluated_reason, 'no value') || ')')",
+            "'; '", 'criteria.criterion_order') }} as failing_criteria
     from waves
     inner join criteria
         on criteria.plant_id = waves.plant_id
@@ -77,7 +76,7 @@ blocking as (
     select
         waves.plant_id,
         waves.as_of,
-        string_agg(criteria.label, ', ' order by criteria.criterion_order) as blocked_by
+        {{ ordered_string_agg('criteria.label', "', '", 'criteria.criterion_order') }} as blocked_by
     from waves
     inner join criteria
         on criteria.plant_id = waves.plant_id
@@ -112,14 +111,14 @@ verdicts as (
 )
 
 select
-    cast(waves.company as varchar) as company,
-    cast(waves.plant_id as varchar) as plant_id,
+    cast(waves.company as string) as company,
+    cast(waves.plant_id as string) as plant_id,
     cast(waves.as_of as date) as as_of,
     cast(waves.current_wave as integer) as current_wave,
     cast(case when waves.current_wave < 4 then waves.current_wave + 1 end as integer) as next_wave,
     cast(waves.current_wave = 4 as boolean) as ready,
     cast(case when waves.current_wave < 4
-        then cast(waves.current_wave as varchar) || '->' || cast(waves.current_wave + 1 as varchar) end as varchar)
+        then cast(waves.current_wave as string) || '->' || cast(waves.current_wave + 1 as string) end as string)
         as blocking_gate,
     cast(coalesce(waves.gate_1_2_passed, false) as boolean) as gate_1_2_passed,
     cast(coalesce(waves.gate_2_3_passed, false) as boolean) as gate_2_3_passed,
@@ -128,12 +127,12 @@ select
     cast(waves.current_wave >= 3 as boolean) as is_cleared_for_wave_3,
     cast(waves.current_wave >= 4 as boolean) as is_cleared_for_wave_4,
     cast(coalesce(failing.failing_criteria_count, 0) as integer) as failing_criteria_count,
-    cast(failing.failing_criteria as varchar) as failing_criteria,
-    cast(plants.plant_name as varchar) as plant_name,
+    cast(failing.failing_criteria as string) as failing_criteria,
+    cast(plants.plant_name as string) as plant_name,
     cast(verdicts.started_wave as integer) as started_wave,
-    cast(verdicts.verdict as varchar) as verdict,
+    cast(verdicts.verdict as string) as verdict,
     cast(case when verdicts.verdict = 'can advance' then verdicts.started_wave + 1 end as integer) as advance_to_wave,
-    cast(case when verdicts.verdict = 'blocked' then blocking.blocked_by end as varchar) as blocked_by
+    cast(case when verdicts.verdict = 'blocked' then blocking.blocked_by end as string) as blocked_by
 from waves
 left join failing on failing.plant_id = waves.plant_id and failing.as_of = waves.as_of
 left join blocking on blocking.plant_id = waves.plant_id and blocking.as_of = waves.as_of

@@ -46,9 +46,9 @@ joined as (
 
 select
     cast(as_of as date) as as_of,
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
-    cast(plant_name as varchar) as plant_name,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
+    cast(plant_name as string) as plant_name,
     cast(initiatives_reached as bigint) as initiatives_reached,
     cast(planned_annual_benefit as double) as planned_annual_benefit,
     cast(annualised_benefit as double) as annualised_benefit,

@@ -28,32 +28,32 @@ judged as (
 )
 
 select
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
     cast(as_of as date) as as_of,
-    cast(judged.gate as varchar) as gate,
+    cast(judged.gate as string) as gate,
     cast(gate_from as integer) as gate_from,
     cast(gate_to as integer) as gate_to,
-    cast(judged.criterion as varchar) as criterion,
+    cast(judged.criterion as string) as criterion,
     cast(criterion_order as integer) as criterion_order,
-    cast(metric as varchar) as metric,
+    cast(metric as string) as metric,
     cast(value as double) as value,
-    cast(comparator as varchar) as comparator,
+    cast(comparator as string) as comparator,
     cast(threshold as double) as threshold,
     cast(window_days as integer) as window_days,
     cast(window_start as date) as window_start,
     cast(passed as boolean) as passed,
     cast(value is not null as boolean) as is_evaluated,
-    cast(not_evaluated_reason as varchar) as not_evaluated_reason,
-    cast(detail as varchar) as detail,
-    cast(definitions.label as varchar) as label,
-    cast(definitions.unit as varchar) as unit,
+    cast(not_evaluated_reason as string) as not_evaluated_reason,
+    cast(detail as string) as detail,
+    cast(definitions.label as string) as label,
+    cast(definitions.unit as string) as unit,
     cast(case
         when judged.value is null then 'not evaluated'
         when judged.passed then 'passed'
         else 'failed'
-    end as varchar) as status,
-    cast(case when judged.value is null then coalesce(judged.not_evaluated_reason, 'no value') end as varchar)
+    end as string) as status,
+    cast(case when judged.value is null then coalesce(judged.not_evaluated_reason, 'no value') end as string)
         as status_reason
 from judged
 left join definitions on definitions.gate = judged.gate and definitions.criterion = judged.criterion

@@ -14,9 +14,8 @@ with plant_days as (
         any_value(current_wave) as current_wave,
         any_value(ready) as ready,
         any_value(verdict) as verdict,
-        string_agg(
-            case when gate_from = current_wave and not passed then criterion end, ', ' order by criterion_order
-        ) as failing_criteria
+        {{ ordered_string_agg('case when gate_from = current_wave and not passed then criterion end', "', '",
+                              'criterion_order') }} as failing_criteria
     from {{ ref('readiness_history') }}
     group by company, plant_id, as_of
 ),
@@ -38,20 +37,20 @@ streaks as (
 )
 
 select
-    cast(company as varchar) as company,
-    cast(plant_id as varchar) as plant_id,
+    cast(company as string) as company,
+    cast(plant_id as string) as plant_id,
     cast(as_of as date) as as_of,
     cast(current_wave as integer) as current_wave,
     cast(ready as boolean) as ready,
-    cast(verdict as varchar) as verdict,
-    cast(case when current_wave < 4 then current_wave || '->' || (current_wave + 1) end as varchar) as blocking_gate,
-    cast(failing_criteria as varchar) as failing_criteria,
+    cast(verdict as string) as verdict,
+    cast(case when current_wave < 4 then current_wave || '->' || (current_wave + 1) end as string) as blocking_gate,
+    cast(failing_criteria as string) as failing_criteria,
     cast(previous_as_of as date) as previous_as_of,
     cast(previous_wave as integer) as previous_wave,
     cast(case
         when current_wave > previous_wave then 'advanced'
         when current_wave < previous_wave then 'fell back'
-    end as varchar) as wave_change,
+    end as string) as wave_change,
     cast(min(as_of) over (partition by plant_id, streak) as date) as wave_since,
     cast(case when current_wave < 4 then min(as_of) over (partition by plant_id, streak) end as date) as blocked_since
 from streaks

@@ -19,10 +19,10 @@ plants as (
 
 select
     -- the initiative's company in the register; the plant's when the posting names no known initiative
-    cast(coalesce(initiatives.company, plants.company) as varchar) as company,
+    cast(coalesce(initiatives.company, plants.company) as string) as company,
     cast(year(ledger.posting_date) as bigint) as posting_year,
-    cast(ledger.category as varchar) as category,
-    cast(ledger.currency as varchar) as currency,
+    cast(ledger.category as string) as category,
+    cast(ledger.currency as string) as currency,
     cast(sum(ledger.amount) as double) as spend,
     cast(count(*) as bigint) as postings
 from ledger

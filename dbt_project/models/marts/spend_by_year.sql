@@ -21,9 +21,9 @@ pivoted as (
 )
 
 select
-    cast(company as varchar) as company,
+    cast(company as string) as company,
     cast(posting_year as bigint) as posting_year,
-    cast(currency as varchar) as currency,
+    cast(currency as string) as currency,
     cast(license_spend as double) as license_spend,
     cast(integration_spend as double) as integration_spend,
     cast(change_management_spend as double) as change_management_spend,

@@ -1,8 +1,8 @@
 -- Monthly measured benefit per initiative and plant. Staging view over raw.benefit_log: the latest snapshot per source system.
 with source as (
-    select * from {{ source('raw', 'benefit_log') }}
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    qualify _extract_date = max(_extract_date) over (partition by _source)
+    select *
+    from {{ latest_snapshot(source('raw', 'benefit_log'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

@@ -1,8 +1,8 @@
 -- Roadmap initiatives with the four answers, budgets and planned benefit. Staging view over raw.initiatives: the latest snapshot per source system.
 with source as (
-    select * from {{ source('raw', 'initiatives') }}
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    qualify _extract_date = max(_extract_date) over (partition by _source)
+    select *
+    from {{ latest_snapshot(source('raw', 'initiatives'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

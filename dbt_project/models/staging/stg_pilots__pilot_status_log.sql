@@ -1,8 +1,8 @@
 -- Every status change of every pilot. Staging view over raw.pilot_status_log: the latest snapshot per source system.
 with source as (
-    select * from {{ source('raw', 'pilot_status_log') }}
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    qualify _extract_date = max(_extract_date) over (partition by _source)
+    select *
+    from {{ latest_snapshot(source('raw', 'pilot_status_log'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

@@ -1,8 +1,8 @@
 -- Pilots of initiatives at plants. Staging view over raw.pilots: the latest snapshot per source system.
 with source as (
-    select * from {{ source('raw', 'pilots') }}
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    qualify _extract_date = max(_extract_date) over (partition by _source)
+    select *
+    from {{ latest_snapshot(source('raw', 'pilots'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

@@ -1,8 +1,8 @@
 -- The application landscape: which systems are active and which were retired by which initiative. Staging view over raw.systems: the latest snapshot per source system.
 with source as (
-    select * from {{ source('raw', 'systems') }}
     -- a snapshot entity: each extract is complete, so only the newest one per source system is current
-    qualify _extract_date = max(_extract_date) over (partition by _source)
+    select *
+    from {{ latest_snapshot(source('raw', 'systems'), '_source', '_extract_date') }} as latest_snapshot
 ),
 
 renamed as (

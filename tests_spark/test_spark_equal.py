@@ -1,0 +1,147 @@
+"""The dbt project on Spark gives the marts it gives on DuckDB: every mart Spark builds, copied back into DuckDB,
+holds the same rows as the DuckDB nightly's (counts, keys and text exactly; floating-point values within 1e-9
+relative); the marts Spark does not build are exactly those below the models not portable yet (conftest.SPARK_NOT_YET);
+Spark passes every data test and unit test of what it builds."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from opsready import gates
+from orchestration.transform.project import DBT_PROJECT_DIR, dbt_executable
+from tests_spark.conftest import SPARK_NOT_YET
+
+RELATIVE_TOLERANCE = 1e-9
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+
+
+def mart_names(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [r[0] for r in con.execute("select table_name from information_schema.tables "
+                                          "where table_schema = 'marts' order by table_name").fetchall()]
+
+
+def mart_rows(warehouse: Path, mart: str) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """The mart's (column, type) and its rows, sorted by the exact columns first and the rounded floats after."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = [(r[0], r[1]) for r in con.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = 'marts' "
+            "and table_name = ? order by ordinal_position", [mart]).fetchall()]
+        rows = con.execute(f'select * from marts."{mart}"').fetchall()
+    is_float = [t in FLOAT_TYPES for _, t in columns]
+
+    def sort_key(row):
+        exact = tuple((v is None, str(v)) for v, f in zip(row, is_float) if not f)
+        approx = tuple((v is None, round(v, 6) if v is not None else 0) for v, f in zip(row, is_float) if f)
+        return exact + approx
+    return columns, sorted(rows, key=sort_key)
+
+
+def values_equal(a, b, is_float: bool) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if is_float:
+        return math.isclose(float(a), float(b), rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-12)
+    return a == b
+
+
+def differences(duck: Path, spark: Path, mart: str) -> list[str]:
+    duck_columns, duck_rows = mart_rows(duck, mart)
+    spark_columns, spark_rows = mart_rows(spark, mart)
+    names = [c for c, _ in duck_columns]
+    if [c for c, _ in spark_columns] != names:
+        return [f"columns: DuckDB {names}, Spark {[c for c, _ in spark_columns]}"]
+    if len(duck_rows) != len(spark_rows):
+        return [f"rows: DuckDB {len(duck_rows)}, Spark {len(spark_rows)}"]
+    is_float = [t in FLOAT_TYPES for _, t in duck_columns]
+    found = []
+    for i, (d, s) in enumerate(zip(duck_rows, spark_rows)):
+        for name, a, b, f in zip(names, d, s, is_float):
+            if not values_equal(a, b, f):
+                found.append(f"row {i} column {name}: DuckDB {a!r}, Spark {b!r}")
+        if len(found) >= 5:
+            break
+    return found
+
+
+def descendants(manifest: dict, names: tuple[str, ...]) -> set[str]:
+    """The models below the named ones (themselves included), from dbt's own child map."""
+    by_name = {n["name"]: uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    todo, seen = [by_name[n] for n in names], set()
+    while todo:
+        uid = todo.pop()
+        if uid not in seen:
+            seen.add(uid)
+            todo += [c for c in manifest["child_map"].get(uid, []) if c.startswith("model.")]
+    return {manifest["nodes"][uid]["name"] for uid in seen}
+
+
+def test_every_mart_spark_builds_is_equal(two_engines):
+    duck_marts = mart_names(two_engines.duckdb.published)
+    assert len(duck_marts) >= 20  # the project's marts, not an empty build
+    spark_marts = mart_names(two_engines.spark.published)
+    unequal = {m: d for m in spark_marts if (d := differences(two_engines.duckdb.published,
+                                                              two_engines.spark.published, m))}
+    print(f"{len(spark_marts) - len(unequal)} of {len(duck_marts)} marts equal on DuckDB and Spark "
+          f"({len(duck_marts) - len(spark_marts)} not built on Spark)")
+    assert not unequal, json.dumps(unequal, indent=1)
+    assert len(spark_marts) >= 12
+
+
+def test_only_the_models_not_portable_yet_are_left_out(two_engines):
+    manifest = json.loads((two_engines.spark.root / "target" / "manifest.json").read_text())
+    left_out = descendants(manifest, SPARK_NOT_YET)
+    missing = set(mart_names(two_engines.duckdb.published)) - set(mart_names(two_engines.spark.published))
+    assert missing == {m for m in left_out if manifest["nodes"].get(f"model.opsready.{m}", {}).get(
+        "config", {}).get("schema") == "marts"}
+    built = {r["unique_id"].split(".")[-1] for r in two_engines.spark.results["results"]
+             if r["unique_id"].startswith("model.")}
+    every_model = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert built == every_model - left_out
+    print(f"Spark built {len(built)} of {len(every_model)} models; not portable yet: {sorted(left_out)}")
+
+
+def test_marts_hold_rows(two_engines):
+    """A comparison of empty marts proves nothing: the marts the report's headline reads have rows on Spark."""
+    with duckdb.connect(str(two_engines.spark.published), read_only=True) as con:
+        for mart in ("pilot_to_scale", "plant_mdq", "benefit_realisation", "oee_rollup", "downtime_by_reason_monthly"):
+            assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
+
+
+def test_comparison_sees_a_changed_value(two_engines, tmp_path):
+    """The comparison fails when one value differs beyond the tolerance (a copy of the Spark warehouse with one
+    ratio moved by 1e-6 relative), so its passing above means something."""
+    changed = tmp_path / "changed.duckdb"
+    changed.write_bytes(two_engines.spark.published.read_bytes())
+    with duckdb.connect(str(changed)) as con:
+        con.execute("update marts.pilot_to_scale set pilot_to_scale_rate = pilot_to_scale_rate * (1 + 1e-6) "
+                    "where pilot_to_scale_rate > 0")
+    assert differences(two_engines.duckdb.published, changed, "pilot_to_scale")
+    assert not differences(two_engines.duckdb.published, two_engines.spark.published, "pilot_to_scale")
+
+
+def test_unit_tests_pass_on_spark(two_engines):
+    """Every unit test of the project (fixed inputs, expected rows) of the models Spark builds, on Spark."""
+    env = {**os.environ, "OPSREADY_LAKE": str(two_engines.spark.root / "lake"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(
+        [dbt_executable(), "test", "--target", "spark", "--select", "test_type:unit", "--exclude",
+         *[f"{m}+" for m in SPARK_NOT_YET], "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--vars", json.dumps(gates.dbt_vars()),
+         "--target-path", str(two_engines.spark.root / "unit-target")],
+        env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert "PASS=" in result.stdout and " ERROR=0" in result.stdout, result.stdout[-3000:]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_build_times_reported(two_engines, engine):
+    seconds = getattr(two_engines, engine).dbt_seconds
+    print(f"{engine}: dbt step {seconds:.0f} s")
+    assert seconds > 0
