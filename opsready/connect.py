@@ -21,12 +21,26 @@ LOCKDOWN = (
 )
 
 
+LOCKED_DOWN = {"enable_external_access": "false", "autoinstall_known_extensions": "false",
+               "autoload_known_extensions": "false", "lock_configuration": "true"}
+
+
+def _locked_down(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every LOCKDOWN setting already holds on this connection's database."""
+    names = ", ".join(f"'{name}'" for name in LOCKED_DOWN)
+    settings = dict(con.execute(f"select name, lower(value) from duckdb_settings() where name in ({names})").fetchall())
+    return settings == LOCKED_DOWN
+
+
 def published(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only, locked-down connection to the DuckDB file at `path` (the published warehouse)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        for statement in LOCKDOWN:
-            con.execute(statement)
+        # Connections to one file in one process share its database and settings: another open connection may have
+        # locked this one down already (then SET is refused, and nothing needs setting).
+        if not _locked_down(con):
+            for statement in LOCKDOWN:
+                con.execute(statement)
     except duckdb.Error:
         con.close()
         raise

@@ -139,6 +139,22 @@ def test_forbidden_statements_are_refused(root, tmp_path, statement, hint):
         assert con.execute("select count(*) from marts.plants").fetchone()[0] == len(ROWS)
 
 
+def test_a_second_published_connection_in_one_process_opens_and_is_locked_down_too(root, tmp_path):
+    # connections to one file in one process share its settings: the second must open (not fail on a SET the first
+    # locked) and refuse what the first refuses
+    from opsready import connect
+
+    with connect.published(root / "warehouse" / "opsready.duckdb") as first, \
+            connect.published(root / "warehouse" / "opsready.duckdb") as second:
+        assert second.execute("select count(*) from marts.plants").fetchone()[0] == len(ROWS)
+        for con in (first, second):
+            with pytest.raises(duckdb.Error, match="file system operations are disabled"):
+                con.execute(f"copy marts.plants to '{tmp_path}/leak.csv'")
+            with pytest.raises(duckdb.Error, match="configuration has been locked"):
+                con.execute("SET enable_external_access = true")
+    assert not (tmp_path / "leak.csv").exists()
+
+
 def test_interactive_session_runs_statements_until_quit(root, capsys):
     from opsready import connect
     from opsready.sql import interactive
