@@ -76,6 +76,11 @@ class NightlyRun:
     def site(self) -> Path:
         return self.root / "reports" / "site"
 
+    @property
+    def dbt_log(self) -> Path:
+        """The night's dbt.log (dagster-dbt's run folder keeps it only until later nights prune it)."""
+        return self.root / "dbt.log"
+
 
 @pytest.fixture(scope="session")
 def nightly(tmp_path_factory) -> NightlyRun:
@@ -86,6 +91,10 @@ def nightly(tmp_path_factory) -> NightlyRun:
     failures = [f"{e.step_key}: {e.step_failure_data.error.message[:3000]}" for e in result.all_events
                 if e.is_step_failure]
     assert result.success, "nightly failed:\n" + "\n".join(failures)
+    # keep the night's dbt log: later nights in the session prune older dbt run folders (KEEP_RUN_TARGETS)
+    folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{result.run_id[:7]}-*"))
+    assert len(folders) == 1, folders
+    shutil.copyfile(folders[0] / "dbt.log", root / "dbt.log")
     return NightlyRun(root=root, manifest=manifest, result=result)
 
 

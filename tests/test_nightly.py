@@ -211,11 +211,7 @@ def test_check_constraints_are_enforced_by_the_warehouse(warehouse, published_wa
 def test_the_nights_dbt_log_is_plain_text_at_info_level(nightly):
     """dbt.log in a run's target folder: one readable line per event (node results, warnings), no JSON, no colour
     codes and no SQL statements (those are debug level). dagster-dbt reads dbt's JSON events on stdout."""
-    from orchestration.transform.project import DBT_PROJECT_DIR
-
-    logs = sorted((DBT_PROJECT_DIR / "target").glob("opsready_dbt_models-*/dbt.log"), key=lambda p: p.stat().st_mtime)
-    assert logs, "no dbt.log of a nightly under dbt_project/target"
-    lines = logs[-1].read_text().splitlines()
+    lines = nightly.dbt_log.read_text().splitlines()
     assert re.match(r"^\d\d:\d\d:\d\d  Running with dbt=1\.11\.", lines[0]), lines[0]
     assert any(" OK created sql table model " in line for line in lines)
     assert not any(line.lstrip().startswith("{") or "\x1b[" in line for line in lines)
