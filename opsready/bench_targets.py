@@ -44,6 +44,16 @@ def _judged(ok: bool, *used: dict) -> bool:
     return ok and all(r["exit_code"] == 0 for r in used)
 
 
+def _against_floor(target: str, row: dict | None, floor: dict | None, limit: float) -> Verdict:
+    """A step's seconds as a multiple of the floor, judged against `limit` (ingest alone comes from the full
+    nightly's log, so either missing means no full nightly)."""
+    if not (floor and row):
+        return Verdict(target, "no full nightly", None)
+    ratio = row["seconds"] / floor["seconds"]
+    return Verdict(target, f"{ratio:.1f}x ({row['seconds']:.1f} s / {floor['seconds']:.1f} s)",
+                   _judged(ratio <= limit, row))
+
+
 def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) -> list[Verdict]:
     """One verdict per target. `rows` carry scale, kind ('floor', 'full', 'incremental median', 'nothing new', ...),
     seconds, exit_code and peak_rss_mib; `start_up` the probes 'dagster' and 'dbt' with their seconds."""
@@ -51,23 +61,11 @@ def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) 
     large, small = (scales[-1], scales[0]) if scales else (None, None)
     out = []
 
-    floor, full = _one(rows, large, "floor"), _one(rows, large, "full")
-    target = f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales else "full nightly"
-    if floor and full:
-        ratio = full["seconds"] / floor["seconds"]
-        out.append(Verdict(target, f"{ratio:.1f}x ({full['seconds']:.1f} s / {floor['seconds']:.1f} s)",
-                           _judged(ratio <= FULL_X_FLOOR, full)))
-    else:
-        out.append(Verdict(target, "no full nightly", None))
-
-    ingest = _one(rows, large, "ingest")
-    target = f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales else "ingest alone"
-    if floor and ingest:
-        ratio = ingest["seconds"] / floor["seconds"]
-        out.append(Verdict(target, f"{ratio:.1f}x ({ingest['seconds']:.1f} s / {floor['seconds']:.1f} s)",
-                           _judged(ratio <= INGEST_X_FLOOR, ingest)))
-    else:
-        out.append(Verdict(target, "no full nightly", None))
+    floor = _one(rows, large, "floor")
+    out.append(_against_floor(f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales
+                              else "full nightly", _one(rows, large, "full"), floor, FULL_X_FLOOR))
+    out.append(_against_floor(f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales
+                              else "ingest alone", _one(rows, large, "ingest"), floor, INGEST_X_FLOOR))
 
     nightly = [r for r in rows if r["kind"] in NIGHTLY_KINDS and r.get("peak_rss_mib") is not None]
     target = f"peak RSS <= {PEAK_RSS_MIB / 1024:g} GiB"
