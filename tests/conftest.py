@@ -59,10 +59,10 @@ def pointed_at(root: Path):
 
 
 @dataclass
-class NightlyRun:
+class DataRoot:
+    """An OPSREADY_DATA folder after a published night."""
+
     root: Path
-    manifest: dict
-    result: object  # dagster ExecuteInProcessResult
 
     @property
     def published(self) -> Path:
@@ -71,6 +71,12 @@ class NightlyRun:
     @property
     def landing(self) -> Path:
         return self.root / "landing"
+
+
+@dataclass
+class NightlyRun(DataRoot):
+    manifest: dict
+    result: object  # dagster ExecuteInProcessResult
 
     @property
     def site(self) -> Path:
@@ -131,21 +137,12 @@ def cli_env(root: Path) -> dict:
 
 
 @dataclass
-class SmallNight:
+class SmallNight(DataRoot):
     """The small estate after its first published night. Tests read it; a test that changes anything copies it."""
 
-    root: Path
     console: subprocess.CompletedProcess  # what `opsready run --no-report` printed
     run_id: str
     dbt: dict[str, list[str]]  # `dbt_nodes` of its run
-
-    @property
-    def published(self) -> Path:
-        return self.root / "warehouse" / "opsready.duckdb"
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing"
 
     def copy_to(self, root: Path) -> Path:
         """A data root of its own at `root` (created) holding this night as published: the landing files (their
