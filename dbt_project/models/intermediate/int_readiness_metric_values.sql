@@ -191,8 +191,9 @@ criterion_values as (
             when coalesce(m.work_center_days, 0) = 0 then 'no MES data in the window'
             when coalesce(m.adot_s, 0) = 0 then 'no unplanned downtime in the window'
         end as not_evaluated_reason,
-        round(coalesce(m.adot_with_reason_s, 0) / 3600, 1) || ' h of ' || round(coalesce(m.adot_s, 0) / 3600, 1)
-            || ' h unplanned downtime with a catalogued reason' as detail
+        {{ number_text('coalesce(m.adot_with_reason_s, 0) / 3600', 1) }} || ' h of '
+            || {{ number_text('coalesce(m.adot_s, 0) / 3600', 1) }} || ' h unplanned downtime with a catalogued reason'
+            as detail
     from plant_dates
     left join (
         select
@@ -285,8 +286,9 @@ criterion_values as (
                 then 'no wave-{{ c['waves'] | join('/') }} initiative has reached the plant'
             when coalesce(m.planned, 0) = 0 then 'no planned benefit for its wave-{{ c['waves'] | join('/') }} initiatives'
         end as not_evaluated_reason,
-        'realised ' || round(coalesce(m.benefit, 0)) || ' of planned ' || round(coalesce(m.planned, 0))
-            || ' over ' || coalesce(m.initiatives, 0) || ' initiatives' as detail
+        'realised ' || {{ number_text('coalesce(m.benefit, 0)') }} || ' of planned '
+            || {{ number_text('coalesce(m.planned, 0)') }} || ' over ' || coalesce(m.initiatives, 0) || ' initiatives'
+            as detail
     from plant_dates
     left join (
         select
