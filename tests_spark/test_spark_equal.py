@@ -81,18 +81,19 @@ def test_every_mart_is_equal(two_engines):
 
 
 def test_spark_built_every_model_and_passed_every_data_test(two_engines):
-    """The Spark night's dbt build (dagster-dbt's run folder) holds every model and data test of the project, each
-    a success, and as many nodes as the DuckDB night's."""
+    """Each night's dbt build (dagster-dbt's run folder) holds every model and data test of the project, none an
+    error or failure, and each data test ends as on DuckDB (the sample's equipment without a known work center
+    warns on both: a warn-severity test)."""
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
-    every = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "test")
-             and n["config"].get("enabled", True)}
+    every = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "test")}
+    status = {}
     for engine in ("duckdb", "spark"):
-        results = getattr(two_engines, engine).results["results"]
-        statuses = {r["unique_id"]: r["status"] for r in results}
-        assert set(statuses) == every, f"{engine}: {sorted(set(statuses) ^ every)[:10]}"
-        assert not {u: s for u, s in statuses.items() if s not in ("success", "pass")}, engine
+        status[engine] = {r["unique_id"]: r["status"] for r in getattr(two_engines, engine).results["results"]}
+        assert set(status[engine]) == every, f"{engine}: {sorted(set(status[engine]) ^ every)[:10]}"
+        assert not {u: s for u, s in status[engine].items() if s in ("error", "fail", "skipped")}, engine
+    assert status["spark"] == status["duckdb"]
     models = sum(uid.startswith("model.") for uid in every)
-    print(f"Spark built {models} models and passed {len(every) - models} data tests")
+    print(f"Spark built {models} models and ran {len(every) - models} data tests, each ending as on DuckDB")
 
 
 def test_marts_hold_rows(two_engines):
