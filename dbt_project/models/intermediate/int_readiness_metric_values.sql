@@ -223,8 +223,9 @@ criterion_values as (
             as_of,
             count(*) as candidate_pilots,
             count(*) filter (where measured_months >= {{ c['min_benefit_months'] }}) as qualifying_pilots,
-            {{ ordered_string_agg('pilot_id', "', '", 'pilot_id') }}
-                filter (where measured_months >= {{ c['min_benefit_months'] }}) as pilot_ids
+            -- a case, not a filter: Spark 4.0's string_agg fails on a filter in a grouped query (nulls are skipped)
+            {{ ordered_string_agg("case when measured_months >= " ~ c['min_benefit_months'] ~ " then pilot_id end",
+                                  "', '", 'pilot_id') }} as pilot_ids
         from (
             -- the candidate pilots and their measured benefit months from the pilot's start month up to D
             select
@@ -337,23 +338,27 @@ criterion_values as (
             as detail
     from plant_dates
     left join (
-        -- wishlist pilots started in the window and running or stalled on D
         select
-            plant_dates.plant_id,
-            plant_dates.as_of,
-            count(distinct pilots.initiative_id) as open_wishlist,
-            {{ ordered_string_agg('pilots.initiative_id', "', '", 'pilots.initiative_id', distinct=true) }} as initiative_ids
-        from plant_dates
-        inner join pilots
-            on pilots.plant_id = plant_dates.plant_id
-            and pilots.started_on {{ in_window }}
-        inner join status_intervals
-            on status_intervals.pilot_id = pilots.pilot_id
-            and status_intervals.valid_from <= plant_dates.as_of
-            and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
-        where pilots.is_wishlist
-            and status_intervals.status in ('running', 'stalled')
-        group by plant_dates.plant_id, plant_dates.as_of
+            plant_id,
+            as_of,
+            count(*) as open_wishlist,
+            {{ ordered_string_agg('initiative_id', "', '", 'initiative_id') }} as initiative_ids
+        from (
+            -- the initiatives of wishlist pilots started in the window and running or stalled on D, each once (a
+            -- distinct here, not in string_agg: Spark 4.0's string_agg fails on distinct in a grouped query)
+            select distinct plant_dates.plant_id, plant_dates.as_of, pilots.initiative_id
+            from plant_dates
+            inner join pilots
+                on pilots.plant_id = plant_dates.plant_id
+                and pilots.started_on {{ in_window }}
+            inner join status_intervals
+                on status_intervals.pilot_id = pilots.pilot_id
+                and status_intervals.valid_from <= plant_dates.as_of
+                and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
+            where pilots.is_wishlist
+                and status_intervals.status in ('running', 'stalled')
+        ) as open_initiatives
+        group by plant_id, as_of
     ) as m
         on m.plant_id = plant_dates.plant_id
         and m.as_of = plant_dates.as_of
