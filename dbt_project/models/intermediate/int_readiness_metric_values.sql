@@ -107,7 +107,8 @@ criterion_values as (
 {%- for c in criteria %}
     {%- set w = c['window_days'] | int %}
     {%- set window_start = "(plant_dates.as_of - " ~ (w - 1) ~ ")" %}
-    {%- set in_window = "between " ~ window_start ~ " and plant_dates.as_of" %}
+    {#- inside each measurement subquery the plant-date is `evaluated` -#}
+    {%- set in_window = "between (evaluated.as_of - " ~ (w - 1) ~ ") and evaluated.as_of" %}
     select
         plant_dates.company,
         plant_dates.plant_id,
@@ -134,15 +135,15 @@ criterion_values as (
     left join (
         -- the plant's snapshots in the window, newest first
         select
-            plant_dates.plant_id,
-            plant_dates.as_of,
+            evaluated.plant_id,
+            evaluated.as_of,
             mdq.as_of as measured_on,
             mdq.{{ col }} as value,
-            row_number() over (partition by plant_dates.plant_id, plant_dates.as_of order by mdq.as_of desc)
+            row_number() over (partition by evaluated.plant_id, evaluated.as_of order by mdq.as_of desc)
                 as newest_first
-        from plant_dates
+        from plant_dates as evaluated
         inner join mdq
-            on mdq.plant_id = plant_dates.plant_id
+            on mdq.plant_id = evaluated.plant_id
             and mdq.as_of {{ in_window }}
     ) as m
         on m.plant_id = plant_dates.plant_id
@@ -170,16 +171,16 @@ criterion_values as (
         from (
             -- per line: the share of the window's days with the flag, and its days with MES data
             select
-                plant_dates.plant_id,
-                plant_dates.as_of,
+                evaluated.plant_id,
+                evaluated.as_of,
                 line_days.line_id,
                 cast(count(*) filter (where line_days.{{ flag }}) as double) / {{ w }} as line_share,
                 count(*) filter (where line_days.has_mes_data) as mes_days
-            from plant_dates
+            from plant_dates as evaluated
             inner join line_days
-                on line_days.plant_id = plant_dates.plant_id
+                on line_days.plant_id = evaluated.plant_id
                 and line_days.day {{ in_window }}
-            group by plant_dates.plant_id, plant_dates.as_of, line_days.line_id
+            group by evaluated.plant_id, evaluated.as_of, line_days.line_id
         ) as line_windows
         group by plant_id, as_of
     ) as m
@@ -197,16 +198,16 @@ criterion_values as (
     from plant_dates
     left join (
         select
-            plant_dates.plant_id,
-            plant_dates.as_of,
+            evaluated.plant_id,
+            evaluated.as_of,
             count(*) as work_center_days,
             sum(oee_days.adot_s) as adot_s,
             sum(oee_days.adot_with_valid_reason_s) as adot_with_reason_s
-        from plant_dates
+        from plant_dates as evaluated
         inner join oee_days
-            on oee_days.plant_id = plant_dates.plant_id
+            on oee_days.plant_id = evaluated.plant_id
             and oee_days.day {{ in_window }}
-        group by plant_dates.plant_id, plant_dates.as_of
+        group by evaluated.plant_id, evaluated.as_of
     ) as m
         on m.plant_id = plant_dates.plant_id
         and m.as_of = plant_dates.as_of
@@ -229,13 +230,13 @@ criterion_values as (
         from (
             -- the candidate pilots and their measured benefit months from the pilot's start month up to D
             select
-                plant_dates.plant_id,
-                plant_dates.as_of,
+                evaluated.plant_id,
+                evaluated.as_of,
                 pilots.pilot_id,
                 count(distinct benefit_months.month) as measured_months
-            from plant_dates
+            from plant_dates as evaluated
             inner join pilots
-                on pilots.plant_id = plant_dates.plant_id
+                on pilots.plant_id = evaluated.plant_id
                 and pilots.started_on {{ in_window }}
             inner join critical_work_centers
                 on critical_work_centers.plant_id = pilots.plant_id
@@ -244,10 +245,10 @@ criterion_values as (
                 on benefit_months.initiative_id = pilots.initiative_id
                 and benefit_months.plant_id = pilots.plant_id
                 and benefit_months.month >= date_trunc('month', pilots.started_on)
-                and benefit_months.month <= plant_dates.as_of
+                and benefit_months.month <= evaluated.as_of
             where lower(pilots.technology) in (
                 {%- for t in c['technologies'] %}'{{ t | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
-            group by plant_dates.plant_id, plant_dates.as_of, pilots.pilot_id
+            group by evaluated.plant_id, evaluated.as_of, pilots.pilot_id
         ) as candidates
         group by plant_id, as_of
     ) as m
@@ -263,20 +264,20 @@ criterion_values as (
     left join (
         -- the pilots started in the window, each with its status on D
         select
-            plant_dates.plant_id,
-            plant_dates.as_of,
+            evaluated.plant_id,
+            evaluated.as_of,
             count(*) as started,
             count(*) filter (where status_intervals.is_concluded) as concluded,
             count(*) filter (where status_intervals.status = 'scaled') as scaled
-        from plant_dates
+        from plant_dates as evaluated
         inner join pilots
-            on pilots.plant_id = plant_dates.plant_id
+            on pilots.plant_id = evaluated.plant_id
             and pilots.started_on {{ in_window }}
         left join status_intervals
             on status_intervals.pilot_id = pilots.pilot_id
-            and status_intervals.valid_from <= plant_dates.as_of
-            and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
-        group by plant_dates.plant_id, plant_dates.as_of
+            and status_intervals.valid_from <= evaluated.as_of
+            and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
+        group by evaluated.plant_id, evaluated.as_of
     ) as m
         on m.plant_id = plant_dates.plant_id
         and m.as_of = plant_dates.as_of
@@ -346,15 +347,15 @@ criterion_values as (
         from (
             -- the initiatives of wishlist pilots started in the window and running or stalled on D, each once (a
             -- distinct here, not in string_agg: Spark 4.0's string_agg fails on distinct in a grouped query)
-            select distinct plant_dates.plant_id, plant_dates.as_of, pilots.initiative_id
-            from plant_dates
+            select distinct evaluated.plant_id, evaluated.as_of, pilots.initiative_id
+            from plant_dates as evaluated
             inner join pilots
-                on pilots.plant_id = plant_dates.plant_id
+                on pilots.plant_id = evaluated.plant_id
                 and pilots.started_on {{ in_window }}
             inner join status_intervals
                 on status_intervals.pilot_id = pilots.pilot_id
-                and status_intervals.valid_from <= plant_dates.as_of
-                and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
+                and status_intervals.valid_from <= evaluated.as_of
+                and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
             where pilots.is_wishlist
                 and status_intervals.status in ('running', 'stalled')
         ) as open_initiatives
