@@ -22,8 +22,8 @@ test: setup-test
 	$(BIN)/python -m pytest tests --durations=25
 
 ## The same dbt project on Apache Spark (docs/scale-out.md): Java 17 and the [spark] extra (dbt-spark, pyspark), then
-## the nightly on DuckDB and on Spark (its Thrift server started from the pyspark package and stopped after), every
-## mart compared, every unit test on Spark.
+## the real nightly on DuckDB and with OPSREADY_ENGINE=spark (one Thrift server from the pyspark package, stopped
+## after), every mart compared, every unit test on Spark (docs/scale-out.md).
 test-spark: setup setup-spark
 	$(BIN)/python -m pytest tests_spark -s --durations=10
 
@@ -55,8 +55,16 @@ $(VENV)/.installed-spark: pyproject.toml constraints.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,spark]'
 	touch $@
 
+# Java 17 or newer for Spark 4 (pyspark starts it). apt-get needs root: run directly as root, else through sudo.
+AS_ROOT := $(if $(filter 0,$(shell id -u)),,sudo)
+JAVA_17_OR_NEWER := version "(1[7-9]|[2-9][0-9])
+
 java:
-	@java -version >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+	@if ! java -version 2>&1 | grep -qE '$(JAVA_17_OR_NEWER)'; then \
+	  if [ -n "$(AS_ROOT)" ] && ! command -v sudo >/dev/null; then \
+	    echo "Java 17 is missing and installing it needs root: apt-get install openjdk-17-jre-headless" >&2; exit 1; fi; \
+	  $(AS_ROOT) apt-get update -qq && \
+	  $(AS_ROOT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; fi
 	@java -version 2>&1 | head -1
 
 chromium:

@@ -22,15 +22,19 @@ class SettingsResource(dg.ConfigurableResource):
     working_warehouse: str
     dagster_home: str
     duckdb_memory_limit: str
+    engine: str = "duckdb"  # what builds the dbt project (OPSREADY_ENGINE)
+    lake: str = ""  # the Spark engine's Parquet lake (Settings.lake_dir)
 
     @classmethod
     def of(cls, settings: Settings) -> SettingsResource:
         return cls(data_root=str(settings.data_root), working_warehouse=str(settings.working_warehouse),
-                   dagster_home=str(settings.dagster_home), duckdb_memory_limit=settings.duckdb_memory_limit)
+                   dagster_home=str(settings.dagster_home), duckdb_memory_limit=settings.duckdb_memory_limit,
+                   engine=settings.engine, lake=str(settings.lake_dir))
 
     def get(self) -> Settings:
         return Settings(data_root=Path(self.data_root), working_warehouse=Path(self.working_warehouse),
-                        dagster_home=Path(self.dagster_home), duckdb_memory_limit=self.duckdb_memory_limit)
+                        dagster_home=Path(self.dagster_home), duckdb_memory_limit=self.duckdb_memory_limit,
+                        engine=self.engine, lake=Path(self.lake) if self.lake else None)
 
 
 def _date_problem(text: str) -> str | None:

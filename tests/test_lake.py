@@ -10,6 +10,7 @@ import pytest
 
 from opsready import lake
 from opsready.paths import SettingError, Settings
+from orchestration.resources import SettingsResource
 
 
 @pytest.fixture
@@ -107,3 +108,13 @@ def test_the_engine_setting(tmp_path):
     assert elsewhere.lake_dir == (tmp_path / "s3-mount").resolve()
     with pytest.raises(SettingError, match="OPSREADY_ENGINE='trino' is not one of duckdb, spark"):
         Settings.from_env({"OPSREADY_ENGINE": "trino"})
+
+
+def test_the_nightly_assets_see_the_engine_and_the_lake(tmp_path):
+    """Dagster's settings resource carries OPSREADY_ENGINE and OPSREADY_LAKE to the assets (without them the dbt step
+    built on DuckDB whatever the setting said)."""
+    settings = Settings.from_env({"OPSREADY_DATA": str(tmp_path), "OPSREADY_ENGINE": "spark",
+                                  "OPSREADY_LAKE": str(tmp_path / "elsewhere")})
+    seen = SettingsResource.of(settings).get()
+    assert (seen.engine, seen.lake_dir) == ("spark", (tmp_path / "elsewhere").resolve())
+    assert SettingsResource.of(Settings.from_env({"OPSREADY_DATA": str(tmp_path)})).get().engine == "duckdb"

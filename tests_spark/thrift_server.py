@@ -54,7 +54,13 @@ def listening(port: int, host: str = "localhost") -> bool:
 
 
 def start(state_dir: Path, port: int = DEFAULT_PORT) -> None:
-    """Start the server (nice 5) and wait until it accepts connections; raises with its log's tail if it does not."""
+    """Start the server and wait until it accepts connections."""
+    launch(state_dir, port)
+    wait_until_listening(state_dir, port)
+
+
+def launch(state_dir: Path, port: int = DEFAULT_PORT) -> None:
+    """Start the server (nice 5) in the background; `wait_until_listening` waits for it."""
     if listening(port):
         raise RuntimeError(f"port {port} is already taken: stop what listens there or set OPSREADY_SPARK_PORT")
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +74,11 @@ def start(state_dir: Path, port: int = DEFAULT_PORT) -> None:
     args += ["--hiveconf", f"hive.server2.thrift.port={port}", "--hiveconf", "hive.server2.thrift.bind.host=localhost",
              "--hiveconf", f"javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName={state_dir}/metastore_db;create=true"]
     subprocess.run(args, env=server_env(state_dir), cwd=state_dir, check=True, capture_output=True)
+
+
+def wait_until_listening(state_dir: Path, port: int = DEFAULT_PORT) -> None:
+    """Wait until the launched server accepts connections; stops it and raises with its log's tail if it does not
+    within START_TIMEOUT_S."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while not listening(port):
         if time.monotonic() > deadline:

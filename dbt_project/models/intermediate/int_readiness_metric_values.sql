@@ -102,9 +102,13 @@ reach as (
 ),
 
 criterion_values as (
+{#- Each criterion: plant_dates left-joined to its measurements aggregated per plant and evaluation date (m). A
+    plant-date without measurements gets nulls from the join; the coalesces and reasons below treat them as none. #}
 {%- for c in criteria %}
     {%- set w = c['window_days'] | int %}
     {%- set window_start = "(plant_dates.as_of - " ~ (w - 1) ~ ")" %}
+    {#- inside each measurement subquery the plant-date is `evaluated` -#}
+    {%- set in_window = "between (evaluated.as_of - " ~ (w - 1) ~ ") and evaluated.as_of" %}
     select
         plant_dates.company,
         plant_dates.plant_id,
@@ -128,14 +132,23 @@ criterion_values as (
         end as not_evaluated_reason,
         'master data as of ' || cast(m.measured_on as string) as detail
     from plant_dates
-    left join lateral (
-        select mdq.as_of as measured_on, mdq.{{ col }} as value
-        from mdq
-        where mdq.plant_id = plant_dates.plant_id
-            and mdq.as_of <= plant_dates.as_of and mdq.as_of >= {{ window_start }}
-        order by mdq.as_of desc
-        limit 1
-    ) as m on true
+    left join (
+        -- the plant's snapshots in the window, newest first
+        select
+            evaluated.plant_id,
+            evaluated.as_of,
+            mdq.as_of as measured_on,
+            mdq.{{ col }} as value,
+            row_number() over (partition by evaluated.plant_id, evaluated.as_of order by mdq.as_of desc)
+                as newest_first
+        from plant_dates as evaluated
+        inner join mdq
+            on mdq.plant_id = evaluated.plant_id
+            and mdq.as_of {{ in_window }}
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
+        and m.newest_first = 1
     {%- elif c['metric'] in ('mes_line_coverage', 'oee_line_coverage') %}
         {%- set flag = 'has_mes_data' if c['metric'] == 'mes_line_coverage' else 'has_oee' %}
         case when coalesce(m.days_with_mes, 0) > 0 and lines.lines > 0
@@ -149,36 +162,55 @@ criterion_values as (
             as detail
     from plant_dates
     left join lines on lines.plant_id = plant_dates.plant_id
-    left join lateral (
+    left join (
         select
+            plant_id,
+            as_of,
             count(*) filter (where line_share >= {{ c['min_day_share'] }}) as qualifying_lines,
             sum(mes_days) as days_with_mes
         from (
+            -- per line: the share of the window's days with the flag, and its days with MES data
             select
+                evaluated.plant_id,
+                evaluated.as_of,
                 line_days.line_id,
                 cast(count(*) filter (where line_days.{{ flag }}) as double) / {{ w }} as line_share,
                 count(*) filter (where line_days.has_mes_data) as mes_days
-            from line_days
-            where line_days.plant_id = plant_dates.plant_id
-                and line_days.day between {{ window_start }} and plant_dates.as_of
-            group by line_days.line_id
-        )
-    ) as m on true
+            from plant_dates as evaluated
+            inner join line_days
+                on line_days.plant_id = evaluated.plant_id
+                and line_days.day {{ in_window }}
+            group by evaluated.plant_id, evaluated.as_of, line_days.line_id
+        ) as line_windows
+        group by plant_id, as_of
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
     {%- elif c['metric'] == 'reason_coverage' %}
         {{ safe_divide('m.adot_with_reason_s', 'm.adot_s') }} as value,
         case
             when coalesce(m.work_center_days, 0) = 0 then 'no MES data in the window'
             when coalesce(m.adot_s, 0) = 0 then 'no unplanned downtime in the window'
         end as not_evaluated_reason,
-        round(coalesce(m.adot_with_reason_s, 0) / 3600, 1) || ' h of ' || round(coalesce(m.adot_s, 0) / 3600, 1)
-            || ' h unplanned downtime with a catalogued reason' as detail
+        {{ number_text('coalesce(m.adot_with_reason_s, 0) / 3600', 1) }} || ' h of '
+            || {{ number_text('coalesce(m.adot_s, 0) / 3600', 1) }} || ' h unplanned downtime with a catalogued reason'
+            as detail
     from plant_dates
-    left join lateral (
-        select count(*) as work_center_days, sum(adot_s) as adot_s, sum(adot_with_valid_reason_s) as adot_with_reason_s
-        from oee_days
-        where oee_days.plant_id = plant_dates.plant_id
-            and oee_days.day between {{ window_start }} and plant_dates.as_of
-    ) as m on true
+    left join (
+        select
+            evaluated.plant_id,
+            evaluated.as_of,
+            count(*) as work_center_days,
+            sum(oee_days.adot_s) as adot_s,
+            sum(oee_days.adot_with_valid_reason_s) as adot_with_reason_s
+        from plant_dates as evaluated
+        inner join oee_days
+            on oee_days.plant_id = evaluated.plant_id
+            and oee_days.day {{ in_window }}
+        group by evaluated.plant_id, evaluated.as_of
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
     {%- elif c['metric'] == 'pdm_pilots_with_benefit' %}
         cast(coalesce(m.qualifying_pilots, 0) as double) as value,
         cast(null as string) as not_evaluated_reason,
@@ -186,30 +218,42 @@ criterion_values as (
             || ' pilots on critical assets with >= {{ c['min_benefit_months'] }} measured benefit months'
             || coalesce(' (' || m.pilot_ids || ')', '') as detail
     from plant_dates
-    left join lateral (
+    left join (
         select
+            plant_id,
+            as_of,
             count(*) as candidate_pilots,
             count(*) filter (where measured_months >= {{ c['min_benefit_months'] }}) as qualifying_pilots,
-            {{ ordered_string_agg('pilot_id', "', '", 'pilot_id') }}
-                filter (where measured_months >= {{ c['min_benefit_months'] }}) as pilot_ids
+            -- a case, not a filter: Spark 4.0's string_agg fails on a filter in a grouped query (nulls are skipped)
+            {{ ordered_string_agg("case when measured_months >= " ~ c['min_benefit_months'] ~ " then pilot_id end",
+                                  "', '", 'pilot_id') }} as pilot_ids
         from (
+            -- the candidate pilots and their measured benefit months from the pilot's start month up to D
             select
+                evaluated.plant_id,
+                evaluated.as_of,
                 pilots.pilot_id,
-                (select count(distinct benefit_months.month) from benefit_months
-                 where benefit_months.initiative_id = pilots.initiative_id
-                    and benefit_months.plant_id = pilots.plant_id
-                    and benefit_months.month >= date_trunc('month', pilots.started_on)
-                    and benefit_months.month <= plant_dates.as_of) as measured_months
-            from pilots
+                count(distinct benefit_months.month) as measured_months
+            from plant_dates as evaluated
+            inner join pilots
+                on pilots.plant_id = evaluated.plant_id
+                and pilots.started_on {{ in_window }}
             inner join critical_work_centers
                 on critical_work_centers.plant_id = pilots.plant_id
                 and critical_work_centers.work_center_id = pilots.work_center_id
-            where pilots.plant_id = plant_dates.plant_id
-                and lower(pilots.technology) in (
-                    {%- for t in c['technologies'] %}'{{ t | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
-                and pilots.started_on between {{ window_start }} and plant_dates.as_of
-        )
-    ) as m on true
+            left join benefit_months
+                on benefit_months.initiative_id = pilots.initiative_id
+                and benefit_months.plant_id = pilots.plant_id
+                and benefit_months.month >= date_trunc('month', pilots.started_on)
+                and benefit_months.month <= evaluated.as_of
+            where lower(pilots.technology) in (
+                {%- for t in c['technologies'] %}'{{ t | lower | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+            group by evaluated.plant_id, evaluated.as_of, pilots.pilot_id
+        ) as candidates
+        group by plant_id, as_of
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
     {%- elif c['metric'] == 'pilot_to_scale_rate' %}
         {{ safe_divide('m.scaled', 'm.concluded') }} as value,
         case when coalesce(m.concluded, 0) = 0 then 'no concluded pilot at the plant in the window' end
@@ -217,19 +261,26 @@ criterion_values as (
         coalesce(m.scaled, 0) || ' scaled of ' || coalesce(m.concluded, 0) || ' concluded (of '
             || coalesce(m.started, 0) || ' started)' as detail
     from plant_dates
-    left join lateral (
+    left join (
+        -- the pilots started in the window, each with its status on D
         select
+            evaluated.plant_id,
+            evaluated.as_of,
             count(*) as started,
             count(*) filter (where status_intervals.is_concluded) as concluded,
             count(*) filter (where status_intervals.status = 'scaled') as scaled
-        from pilots
+        from plant_dates as evaluated
+        inner join pilots
+            on pilots.plant_id = evaluated.plant_id
+            and pilots.started_on {{ in_window }}
         left join status_intervals
             on status_intervals.pilot_id = pilots.pilot_id
-            and status_intervals.valid_from <= plant_dates.as_of
-            and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
-        where pilots.plant_id = plant_dates.plant_id
-            and pilots.started_on between {{ window_start }} and plant_dates.as_of
-    ) as m on true
+            and status_intervals.valid_from <= evaluated.as_of
+            and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
+        group by evaluated.plant_id, evaluated.as_of
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
     {%- elif c['metric'] == 'wave_realisation' %}
         {{ safe_divide('m.benefit', 'm.planned') }} as value,
         case
@@ -237,51 +288,81 @@ criterion_values as (
                 then 'no wave-{{ c['waves'] | join('/') }} initiative has reached the plant'
             when coalesce(m.planned, 0) = 0 then 'no planned benefit for its wave-{{ c['waves'] | join('/') }} initiatives'
         end as not_evaluated_reason,
-        'realised ' || round(coalesce(m.benefit, 0)) || ' of planned ' || round(coalesce(m.planned, 0))
-            || ' over ' || coalesce(m.initiatives, 0) || ' initiatives' as detail
+        'realised ' || {{ number_text('coalesce(m.benefit, 0)') }} || ' of planned '
+            || {{ number_text('coalesce(m.planned, 0)') }} || ' over ' || coalesce(m.initiatives, 0) || ' initiatives'
+            as detail
     from plant_dates
-    left join lateral (
+    left join (
         select
+            reached.plant_id,
+            reached.as_of,
             count(*) as initiatives,
             sum(reached.planned_share) as planned,
-            sum(coalesce((
-                select sum(benefit_months.monthly_realised_benefit) from benefit_months
-                where benefit_months.initiative_id = reached.initiative_id
-                    and benefit_months.plant_id = plant_dates.plant_id
-                    and benefit_months.month > plant_dates.as_of - {{ w }}
-                    and benefit_months.month <= plant_dates.as_of), 0)) as benefit
+            sum(coalesce(window_benefit.benefit, 0)) as benefit
         from (
+            -- the wave's initiatives × the plants they reached by D, the planned benefit shared among those plants
             select
+                dates.as_of,
                 reach.initiative_id,
                 reach.plant_id,
-                initiatives.planned_annual_benefit / count(*) over (partition by reach.initiative_id) as planned_share
-            from reach
+                initiatives.planned_annual_benefit
+                    / count(*) over (partition by dates.as_of, reach.initiative_id) as planned_share
+            from dates
+            inner join reach on reach.first_reached_on <= dates.as_of
             inner join initiatives on initiatives.initiative_id = reach.initiative_id
-            where reach.first_reached_on <= plant_dates.as_of
-                and initiatives.wave in ({{ c['waves'] | join(', ') }})
+            where initiatives.wave in ({{ c['waves'] | join(', ') }})
         ) as reached
-        where reached.plant_id = plant_dates.plant_id
-    ) as m on true
+        left join (
+            -- realised benefit per initiative × plant over the benefit months in the window
+            select
+                dates.as_of,
+                benefit_months.initiative_id,
+                benefit_months.plant_id,
+                sum(benefit_months.monthly_realised_benefit) as benefit
+            from dates
+            inner join benefit_months
+                on benefit_months.month > dates.as_of - {{ w }}
+                and benefit_months.month <= dates.as_of
+            group by dates.as_of, benefit_months.initiative_id, benefit_months.plant_id
+        ) as window_benefit
+            on window_benefit.as_of = reached.as_of
+            and window_benefit.initiative_id = reached.initiative_id
+            and window_benefit.plant_id = reached.plant_id
+        group by reached.plant_id, reached.as_of
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
     {%- elif c['metric'] == 'open_wishlist_initiatives' %}
         cast(coalesce(m.open_wishlist, 0) as double) as value,
         cast(null as string) as not_evaluated_reason,
         coalesce(m.open_wishlist, 0) || ' open wishlist initiatives' || coalesce(' (' || m.initiative_ids || ')', '')
             as detail
     from plant_dates
-    left join lateral (
+    left join (
         select
-            count(distinct pilots.initiative_id) as open_wishlist,
-            {{ ordered_string_agg('pilots.initiative_id', "', '", 'pilots.initiative_id', distinct=true) }} as initiative_ids
-        from pilots
-        inner join status_intervals
-            on status_intervals.pilot_id = pilots.pilot_id
-            and status_intervals.valid_from <= plant_dates.as_of
-            and (status_intervals.valid_to is null or plant_dates.as_of < status_intervals.valid_to)
-        where pilots.plant_id = plant_dates.plant_id
-            and pilots.is_wishlist
-            and status_intervals.status in ('running', 'stalled')
-            and pilots.started_on between {{ window_start }} and plant_dates.as_of
-    ) as m on true
+            plant_id,
+            as_of,
+            count(*) as open_wishlist,
+            {{ ordered_string_agg('initiative_id', "', '", 'initiative_id') }} as initiative_ids
+        from (
+            -- the initiatives of wishlist pilots started in the window and running or stalled on D, each once (a
+            -- distinct here, not in string_agg: Spark 4.0's string_agg fails on distinct in a grouped query)
+            select distinct evaluated.plant_id, evaluated.as_of, pilots.initiative_id
+            from plant_dates as evaluated
+            inner join pilots
+                on pilots.plant_id = evaluated.plant_id
+                and pilots.started_on {{ in_window }}
+            inner join status_intervals
+                on status_intervals.pilot_id = pilots.pilot_id
+                and status_intervals.valid_from <= evaluated.as_of
+                and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
+            where pilots.is_wishlist
+                and status_intervals.status in ('running', 'stalled')
+        ) as open_initiatives
+        group by plant_id, as_of
+    ) as m
+        on m.plant_id = plant_dates.plant_id
+        and m.as_of = plant_dates.as_of
     {%- else %}
         {{ exceptions.raise_compiler_error("readiness criterion " ~ c['criterion'] ~ ": unknown metric " ~ c['metric']) }}
     {%- endif %}
