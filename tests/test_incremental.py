@@ -25,6 +25,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import SMALL_SCALE, dbt_nodes
+from tests.test_quarantine_night import check_results
 
 REPO = Path(__file__).resolve().parents[1]
 NEW_DAY = date(2026, 1, 1)
@@ -312,3 +313,18 @@ def test_a_night_with_nothing_new_reports_every_model_unchanged_and_publishes(qu
     assert unchanged == models
     assert _rows(quiet["db"], f"select status from audit.run_log where run_id = '{quiet['built']['run_id']}'") \
         == [("PUBLISHED",)]
+
+
+def test_a_night_with_nothing_new_re_reports_only_the_tests_that_did_not_pass(quiet, runs):
+    # The published build's test results (its run_results, kept in the warehouse) name the tests that warned or
+    # failed; the quiet night reports exactly those again to Dagster, and none of the passing ones.
+    (run_results,), = _rows(quiet["before"], "select run_results from audit.dbt_build_state")
+    (manifest,), = _rows(quiet["before"], "select manifest from audit.dbt_build_state")
+    nodes = json.loads(manifest)["nodes"]
+    statuses = {nodes[r["unique_id"]]["name"]: r["status"] for r in json.loads(run_results)["results"]
+                if r["unique_id"].startswith("test.") and r["unique_id"] in nodes}
+    assert len(statuses) > 100 and "pass" in statuses.values()
+    evaluated = check_results(runs["root"], quiet["built"]["run_id"])
+    reported = {key.split(":", 1)[1]: passed for key, passed in evaluated.items() if key.split(":", 1)[1] in statuses}
+    assert set(reported) == {name for name, status in statuses.items() if status != "pass"}
+    assert not any(reported.values())
