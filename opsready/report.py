@@ -348,12 +348,23 @@ def _prerendered_pages() -> int:
     return sum(1 for _ in output.rglob("*.html")) if output.exists() else 0
 
 
+def _compile_phase() -> str:
+    """Which part of `vite build` is running, from what SvelteKit has written so far (`evidence build` empties
+    the template's output before vite starts): the server bundle, then the browser bundle, then the prerender."""
+    output = TEMPLATE_DIR / ".svelte-kit" / "output"
+    if (output / "client" / ".vite" / "manifest.json").is_file():
+        return "prerendering the pages"
+    if (output / "server" / "manifest-full.js").is_file():
+        return "compiling the browser bundle (vite, 2 of 2)"
+    return "compiling the server bundle (vite, 1 of 2)"
+
+
 def _progress(name: str, log_path: Path) -> str:
     if name in ("build", "prerender"):
         pages = _prerendered_pages()
         if pages:
             return f"{pages} pages prerendered"
-        return "compiling the site (vite)" if name == "build" else "loading the compiled app"
+        return _compile_phase() if name == "build" else "loading the compiled app"
     return _last_log_line(log_path)
 
 
@@ -445,7 +456,7 @@ def build_report(published_warehouse: Path | None = None, site_dir: Path | None 
             raise ReportBuildError(f"build finished but {built}/index.html is missing\n" + _tail(log_path))
         new_dir = site_dir.with_name(f".{site_dir.name}.new-{os.getpid()}")
         shutil.rmtree(new_dir, ignore_errors=True)
-        shutil.copytree(built, new_dir)
+        shutil.move(built, new_dir)  # the next build empties `built` first: no need to copy the site again
         compressed = precompress(new_dir)
         print(f"[report] {compressed} files precompressed (gzip)", flush=True)
         _swap_in(new_dir, site_dir)

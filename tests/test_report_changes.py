@@ -79,6 +79,12 @@ def _site_files(site: Path) -> dict[str, bytes]:
             if p.is_file() and p.suffix != ".gz" and p.relative_to(site).parts[0] != "data"}
 
 
+def _pages_and_results(site: Path) -> dict[str, bytes | None]:
+    """A built site's pages (names only: they name the app's bundles) and its prerendered query results."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() if p.suffix == ".arrow" else None
+            for p in site.rglob("*") if p.suffix in (".html", ".arrow")}
+
+
 @pytest.fixture(scope="module")
 def site_after_repair(nightly, two_nights, tmp_path_factory) -> Path:
     assert (nightly.site / "index.html").exists()  # the session's nightly compiled the app first
@@ -122,3 +128,26 @@ def test_the_panel_shows_exactly_the_repaired_plant_newly_passing(two_nights, fr
     assert f"Between the nights of {AS_OF:%Y-%m-%d} and {AS_OF:%Y-%m-%d}:" in front_page.text
     assert front_page.page_errors == [] and front_page.console_errors == [] and front_page.foreign_requests == []
     assert (SCREENSHOTS / "what-changed-1400.png").stat().st_size > 10_000
+
+
+def test_a_failed_data_only_rebuild_falls_back_to_the_full_build(nightly, site_after_repair, tmp_path, capsys):
+    """A kept compiled app that cannot prerender (here its server bundle lost `internal.js`, as an interrupted
+    clean-up leaves it) is not the end of the build: it says so, compiles the whole app, and publishes the site a
+    full build gives; the new compiled app carries the key again, so the next build is data-only once more."""
+    internal = report.TEMPLATE_DIR / ".svelte-kit" / "output" / "server" / "internal.js"
+    assert internal.is_file() and report.APP_KEY_FILE.is_file()  # the builds before left a reusable app
+    internal.unlink()
+
+    site = report.build_report(nightly.published, tmp_path / "site")
+
+    log = (site.parent / "report-build.log").read_text()
+    assert 0 < log.index("===== prerender: ") < log.index("===== build: ")
+    assert "compiling the whole app instead" in capsys.readouterr().out
+    # A new compile gives the app a new version (SvelteKit stamps it with the build time), and so new bundle names;
+    # the pages and every prerendered query result are the same.
+    expected, got = _pages_and_results(nightly.site), _pages_and_results(site)
+    assert sorted(got) == sorted(expected) and any(name.endswith(".arrow") for name in got)
+    assert [name for name in got if got[name] != expected[name]] == []
+    assert internal.is_file() and report.APP_KEY_FILE.is_file()
+    again = report.build_report(nightly.published, tmp_path / "again")
+    assert _prerendered_only(again) and "===== build: " not in (again.parent / "report-build.log").read_text()
