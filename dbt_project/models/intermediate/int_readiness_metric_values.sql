@@ -101,6 +101,28 @@ reach as (
     select initiative_id, plant_id, first_reached_on from {{ ref('int_readiness_initiative_reach') }}
 ),
 
+pilot_status_on_date as (
+    -- every pilot started at the plant by D, with its status on D (null before its first status); the pilot
+    -- criteria below keep the pilots started in their own window
+    select
+        evaluated.plant_id,
+        evaluated.as_of,
+        pilots.pilot_id,
+        pilots.initiative_id,
+        pilots.started_on,
+        pilots.is_wishlist,
+        status_intervals.status,
+        status_intervals.is_concluded
+    from plant_dates as evaluated
+    inner join pilots
+        on pilots.plant_id = evaluated.plant_id
+        and pilots.started_on <= evaluated.as_of
+    left join status_intervals
+        on status_intervals.pilot_id = pilots.pilot_id
+        and status_intervals.valid_from <= evaluated.as_of
+        and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
+),
+
 criterion_values as (
 {#- Each criterion: plant_dates left-joined to its measurements aggregated per plant and evaluation date (m). A
     plant-date without measurements gets nulls from the join; the coalesces and reasons below treat them as none. #}
@@ -267,16 +289,10 @@ criterion_values as (
             evaluated.plant_id,
             evaluated.as_of,
             count(*) as started,
-            count(*) filter (where status_intervals.is_concluded) as concluded,
-            count(*) filter (where status_intervals.status = 'scaled') as scaled
-        from plant_dates as evaluated
-        inner join pilots
-            on pilots.plant_id = evaluated.plant_id
-            and pilots.started_on {{ in_window }}
-        left join status_intervals
-            on status_intervals.pilot_id = pilots.pilot_id
-            and status_intervals.valid_from <= evaluated.as_of
-            and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
+            count(*) filter (where evaluated.is_concluded) as concluded,
+            count(*) filter (where evaluated.status = 'scaled') as scaled
+        from pilot_status_on_date as evaluated
+        where evaluated.started_on {{ in_window }}
         group by evaluated.plant_id, evaluated.as_of
     ) as m
         on m.plant_id = plant_dates.plant_id
@@ -347,17 +363,11 @@ criterion_values as (
         from (
             -- the initiatives of wishlist pilots started in the window and running or stalled on D, each once (a
             -- distinct here, not in string_agg: Spark 4.0's string_agg fails on distinct in a grouped query)
-            select distinct evaluated.plant_id, evaluated.as_of, pilots.initiative_id
-            from plant_dates as evaluated
-            inner join pilots
-                on pilots.plant_id = evaluated.plant_id
-                and pilots.started_on {{ in_window }}
-            inner join status_intervals
-                on status_intervals.pilot_id = pilots.pilot_id
-                and status_intervals.valid_from <= evaluated.as_of
-                and (status_intervals.valid_to is null or evaluated.as_of < status_intervals.valid_to)
-            where pilots.is_wishlist
-                and status_intervals.status in ('running', 'stalled')
+            select distinct evaluated.plant_id, evaluated.as_of, evaluated.initiative_id
+            from pilot_status_on_date as evaluated
+            where evaluated.started_on {{ in_window }}
+                and evaluated.is_wishlist
+                and evaluated.status in ('running', 'stalled')
         ) as open_initiatives
         group by plant_id, as_of
     ) as m
