@@ -23,41 +23,114 @@ ranges as (
 -- Positive intervals only: a negative or zero one counts nothing and cuts nothing. A plant-local day lies within
 -- UTC [day - 1, day + 2), so the intervals reaching a range's days are those ending after from_day - 1 and starting
 -- before to_day + 2; no interval left out covers an instant of those days, so the rule gives what a full build gives.
-intervals as (
-    select
-        states.plant_id,
-        states.work_center_id,
-        states.started_at,
-        states.ended_at,
-        states.state,
-        states.reason_code
-    from {{ ref('stg_mes__machine_states') }} as states
-    where states.ended_at > states.started_at
-    {%- if incremental %}
-        and states.ended_at > {{ shift_days('cast(' ~ affected_from_day ~ ' as timestamp)', -1, is_timestamp=true) }}
-        and exists (
-            select 1 from ranges
-            where ranges.plant_id = states.plant_id
-                and ranges.work_center_id = states.work_center_id
-                and states.ended_at > {{ shift_days('cast(ranges.from_day as timestamp)', -1, is_timestamp=true) }}
-                and states.started_at < {{ shift_days('cast(ranges.to_day as timestamp)', 2, is_timestamp=true) }}
-        )
-    {%- endif %}
+-- A subquery read where used, not a CTE: a CTE read three times would be written out (all intervals) first.
+{%- set intervals %}
+    (
+        select
+            states.plant_id,
+            states.work_center_id,
+            states.started_at,
+            states.ended_at,
+            states.state,
+            states.reason_code
+        from {{ ref('stg_mes__machine_states') }} as states
+        where states.ended_at > states.started_at
+        {%- if incremental %}
+            and states.ended_at > {{ shift_days('cast(' ~ affected_from_day ~ ' as timestamp)', -1, is_timestamp=true) }}
+            and exists (
+                select 1 from ranges
+                where ranges.plant_id = states.plant_id
+                    and ranges.work_center_id = states.work_center_id
+                    and states.ended_at > {{ shift_days('cast(ranges.from_day as timestamp)', -1, is_timestamp=true) }}
+                    and states.started_at < {{ shift_days('cast(ranges.to_day as timestamp)', 2, is_timestamp=true) }}
+            )
+        {%- endif %}
+    )
+{%- endset %}
+
+-- Where the overlap rule can act, found without sorting every interval by the rule's full order. First, in one
+-- narrow pass in time order, the intervals a later one starts inside: the next start falls before the end (of
+-- intervals with the same start and end, each but the last in this order finds its twin).
+overlapped as (
+    select plant_id, work_center_id, started_at, ended_at
+    from (
+        select
+            plant_id,
+            work_center_id,
+            started_at,
+            ended_at,
+            lead(started_at) over (
+                partition by plant_id, work_center_id order by started_at, ended_at
+            ) as next_started_at
+        from {{ intervals }} as intervals
+    ) as neighbours
+    where next_started_at < ended_at
 ),
 
+-- Then those spans merged per work center into disjoint islands [island_start, island_end). An interval the rule
+-- cuts, and every interval that cuts one, starts inside an island; every other interval is neither cut nor cuts and
+-- counts whole.
+overlap_chains as (
+    select
+        overlapped.*,
+        max(ended_at) over (
+            partition by plant_id, work_center_id order by started_at, ended_at
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_ended_at
+    from overlapped
+),
+
+overlap_islands as (
+    select plant_id, work_center_id, min(started_at) as island_start, max(ended_at) as island_end
+    from (
+        select
+            overlap_chains.*,
+            sum(case when earlier_ended_at > started_at then 0 else 1 end) over (
+                partition by plant_id, work_center_id order by started_at, ended_at rows unbounded preceding
+            ) as island
+        from overlap_chains
+    ) as chained
+    group by plant_id, work_center_id, island
+),
+
+-- The intervals inside the islands in the rule's order: numbering and next start among these alone give what they
+-- give among all intervals (a cut interval's next one cuts it, so it is inside the island too).
 ordered as (
     select
-        intervals.*,
+        intervals.plant_id,
+        intervals.work_center_id,
+        intervals.started_at,
+        intervals.ended_at,
+        intervals.state,
+        intervals.reason_code,
         row_number() over work_center_order as interval_seq,
-        lead(started_at) over work_center_order as next_started_at
-    from intervals
+        lead(intervals.started_at) over work_center_order as next_started_at
+    from {{ intervals }} as intervals
+    inner join overlap_islands as islands
+        on islands.plant_id = intervals.plant_id
+        and islands.work_center_id = intervals.work_center_id
+        and intervals.started_at >= islands.island_start
+        and intervals.started_at < islands.island_end
     window work_center_order as (
-        partition by plant_id, work_center_id order by started_at, ended_at, state, reason_code
+        partition by intervals.plant_id, intervals.work_center_id
+        order by intervals.started_at, intervals.ended_at, intervals.state, intervals.reason_code
     )
 ),
 
 pieces as (
-    select * from {{ mes_counted_pieces('ordered') }}
+    select
+        intervals.plant_id, intervals.work_center_id, intervals.state, intervals.reason_code, intervals.started_at,
+        intervals.started_at as piece_started_at, intervals.ended_at as piece_ended_at
+    from {{ intervals }} as intervals
+    left join overlap_islands as islands
+        on islands.plant_id = intervals.plant_id
+        and islands.work_center_id = intervals.work_center_id
+        and intervals.started_at >= islands.island_start
+        and intervals.started_at < islands.island_end
+    where islands.plant_id is null
+    union all
+    select plant_id, work_center_id, state, reason_code, started_at, piece_started_at, piece_ended_at
+    from {{ mes_counted_pieces('ordered') }} as counted
 ),
 
 -- The plant-local day each piece starts on: the one whose local midnights enclose its start.
