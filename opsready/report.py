@@ -101,8 +101,8 @@ HEARTBEAT_S = 10.0
 #: installed packages (node_modules/.package-lock.json) and the VITE_/EVIDENCE_ settings (less the data source's
 #: file name), they make the app key: the compiled app is reused while the key stays the same.
 APP_INPUTS = ("pages", "partials", "components", "sources", "app.css", "evidence.config.yaml",
-              "evidence.settings.json", "package.json", "package-lock.json", "patches",
-              "node_modules/.package-lock.json")
+              "evidence.settings.json", "svelte.config.js", "slim-imports.js", "package.json", "package-lock.json",
+              "patches", "node_modules/.package-lock.json")
 #: Evidence's build folder (its copy of the SvelteKit template; `evidence build` empties it first).
 TEMPLATE_DIR = REPORTS_PROJECT / ".evidence" / "template"
 #: The app key of the compiled output the last full build left in TEMPLATE_DIR (removed when a build starts).

@@ -1,6 +1,6 @@
 // Re-render the report's pages with new data, reusing the app Evidence compiled last time.
 //
-// `evidence build` compiles the whole app twice (SvelteKit's server and client bundles, ~70 s of CPU) and then
+// `evidence build` compiles the whole app twice (SvelteKit's server and client bundles, most of its CPU) and then
 // prerenders every page. The compiled bundles depend on the pages, the packages and the Evidence config, never on the
 // data: the prerendering server reads the data at run time from static/data (written by `evidence sources`). So when
 // nothing the compile reads has changed (opsready/report.py keeps its key beside the compiled output), the build only

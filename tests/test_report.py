@@ -7,8 +7,12 @@ site), and where practical worked out from lower-level marts than the ones the p
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -298,6 +302,30 @@ def test_the_app_key_follows_the_app_and_not_the_data(tmp_path, monkeypatch):
     page = project / "pages" / "gates.md"
     page.write_text(page.read_text() + "\nOne more line.\n")
     assert report.app_key(env) != key
+
+
+def test_each_component_the_pages_use_is_imported_from_its_own_file():
+    """The preprocessor in reports/slim-imports.js maps every component the pages and partials use (found here by
+    scanning their markup) to the file defining it, named after it, so vite never loads core-components' index;
+    a name the package does not export leaves the import as it was."""
+    used = sorted({m for folder in ("pages", "partials") for page in (report.REPORTS_PROJECT / folder).rglob("*.md")
+                   for m in re.findall(r"<([A-Z][A-Za-z]+)", page.read_text())})
+    assert {"BarChart", "DataTable", "Value"} <= set(used)
+    script = ("import { rewriteImport, slimImports } from './slim-imports.js';"
+              "const names = JSON.parse(process.argv[1]);"
+              "const page = `<script>import { ${names.join(', ')} } from '@evidence-dev/core-components';</script>`;"
+              "const unknown = `<script>import { NoSuchComponent } from '@evidence-dev/core-components';</script>`;"
+              "console.log(JSON.stringify([slimImports().markup({ content: page }).code,"
+              " slimImports().markup({ content: unknown }) ?? null]));")
+    node = Path(sys.executable).with_name("node")
+    out = subprocess.run([str(node), "--input-type=module", "-e", script, json.dumps(used)], cwd=report.REPORTS_PROJECT,
+                         capture_output=True, text=True, check=True).stdout
+    rewritten, untouched = json.loads(out)
+    assert "core-components'" not in rewritten and untouched is None
+    imports = re.findall(r'import \{ default as (\w+) \} from "([^"]+)";', rewritten)
+    assert sorted(name for name, _ in imports) == used
+    for name, file in imports:
+        assert Path(file).name == f"{name}.svelte" and Path(file).is_file(), (name, file)
 
 
 # --- the built site -------------------------------------------------------------------------------------------------
