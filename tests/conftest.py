@@ -5,10 +5,19 @@ Dagster asset of the nightly job in this process (ingest → dbt build → publi
 tests. `small_nightly` is the same estate at scale 0.05 after one real `opsready run --no-report` (the command, in a
 subprocess, so its console is tested too): the first night of every end-to-end test that goes on to change landing
 files, profiles or the warehouse, each on its own copy (`SmallNight.copy_to`), so no test sees another's changes.
+
+`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup --no-loadscope-reorder`). Each
+worker process has a dbt target folder of its own (`DBT_TARGET_PATH`): every nightly re-parses the project there for
+its data root's warehouse, so a worker never reads a manifest another is writing. Every test that reads `nightly`
+(its in-process Dagster result cannot leave the process) runs on one worker; every other module stays whole on one
+worker (its module fixtures built once); the modules that run whole nights go first, so the long ones do not end
+the session alone. `small_nightly` and `two_nights` (files only) are built once per session by the first worker
+that needs them; the other reads them (`built_once`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -24,6 +33,7 @@ import pytest
 from opsready.paths import Settings
 from opsready.sample import generate
 from orchestration.runtime import run_job
+from orchestration.transform.project import dbt_target_dir
 from tests.two_nights import two_nights  # noqa: F401  (a session fixture shared by two test files)
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -34,6 +44,47 @@ REPO = Path(__file__).resolve().parent.parent
 TEST_OUTPUT = REPO / "test-output"
 OPSREADY = str(Path(sys.executable).with_name("opsready"))
 SMALL_SCALE = 0.05
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
+SESSION_NIGHTLY_FIXTURES = {"nightly"}  # in-process results: every test that reads them runs on one worker
+WHOLE_NIGHT_FIXTURES = {"nightly", "small_nightly", "two_nights"}
+
+
+def pytest_configure(config):
+    """This process's own dbt target folder, relative to the dbt project as dbt and dagster-dbt resolve it (so a probe
+    project elsewhere keeps its own)."""
+    os.environ["DBT_TARGET_PATH"] = f"target/pytest-{WORKER}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The xdist group of every test (one worker runs a group, in order): `nightly` for the tests that read the
+    session nightly, else its module. Under xdist, the `nightly` group first, then the modules that run whole nights,
+    then the rest (the scheduler hands out groups in this order as workers get free; each worker collects the same
+    order, as xdist requires)."""
+    for item in items:
+        group = "nightly" if SESSION_NIGHTLY_FIXTURES & set(item.fixturenames) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    if WORKER == "main":
+        return  # not under xdist: pytest's own order
+    heavy = {item.nodeid.split("::")[0] for item in items if WHOLE_NIGHT_FIXTURES & set(item.fixturenames)}
+    items.sort(key=lambda item: (not SESSION_NIGHTLY_FIXTURES & set(item.fixturenames),
+                                 item.nodeid.split("::")[0] not in heavy))
+
+
+def shared_tmp(tmp_path_factory) -> Path:
+    """A folder every worker of this session sees (the session's temp root under xdist, else this run's own)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if WORKER != "main" else base
+
+
+@contextmanager
+def built_once(tmp_path_factory, name: str):
+    """`with built_once(f, name) as (folder, record):` the session's one `folder` for a fixture built once for every
+    worker. The first worker to get here builds into `folder` and writes `record` (JSON); others wait for the lock and
+    find `record` written (a failed build writes none: the next worker tries again and fails the same way)."""
+    shared = shared_tmp(tmp_path_factory)
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield shared / name, shared / f"{name}.json"
 
 
 def point_at(root: Path) -> None:
@@ -83,9 +134,14 @@ class NightlyRun(DataRoot):
         return self.root / "reports" / "site"
 
     @property
+    def dbt_runs(self) -> Path:
+        """A copy of the night's dagster-dbt run folder (under the target folder only until later nights prune it)."""
+        return self.root / "dbt-runs"
+
+    @property
     def dbt_log(self) -> Path:
-        """The night's dbt.log (dagster-dbt's run folder keeps it only until later nights prune it)."""
-        return self.root / "dbt.log"
+        """The night's dbt.log."""
+        return next(self.dbt_runs.glob("*/dbt.log"))
 
 
 @pytest.fixture(scope="session")
@@ -97,10 +153,10 @@ def nightly(tmp_path_factory) -> NightlyRun:
     failures = [f"{e.step_key}: {e.step_failure_data.error.message[:3000]}" for e in result.all_events
                 if e.is_step_failure]
     assert result.success, "nightly failed:\n" + "\n".join(failures)
-    # keep the night's dbt log: later nights in the session prune older dbt run folders (KEEP_RUN_TARGETS)
-    folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{result.run_id[:7]}-*"))
+    # keep the night's dbt run folder: later nights in the session prune older ones (KEEP_RUN_TARGETS)
+    folders = list(dbt_target_dir().glob(f"opsready_dbt_models-{result.run_id[:7]}-*"))
     assert len(folders) == 1, folders
-    shutil.copyfile(folders[0] / "dbt.log", root / "dbt.log")
+    shutil.copytree(folders[0], root / "dbt-runs" / folders[0].name)
     return NightlyRun(root=root, manifest=manifest, result=result)
 
 
@@ -123,7 +179,7 @@ def warehouse(published_warehouse):
 def dbt_nodes(run_id: str) -> dict[str, list[str]]:
     """The names of the data tests ("test") and models ("model") a nightly's dbt build ran, from dagster-dbt's run
     folder (named after the Dagster run id)."""
-    folders = list((REPO / "dbt_project" / "target").glob(f"opsready_dbt_models-{run_id[:7]}-*"))
+    folders = list(dbt_target_dir().glob(f"opsready_dbt_models-{run_id[:7]}-*"))
     assert len(folders) == 1, folders
     results = json.loads((folders[0] / "run_results.json").read_text())["results"]
     return {kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
@@ -159,13 +215,19 @@ class SmallNight(DataRoot):
 
 @pytest.fixture(scope="session")
 def small_nightly(tmp_path_factory) -> SmallNight:
-    root = tmp_path_factory.mktemp("small-estate")
-    generate(root, seed=7, scale=SMALL_SCALE)
-    done = subprocess.run([OPSREADY, "run", "--no-report"], env=cli_env(root), capture_output=True, text=True,
-                          timeout=1800)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
-    return SmallNight(root=root, console=done, run_id=run_id, dbt=dbt_nodes(run_id))
+    with built_once(tmp_path_factory, "small-estate") as (root, record):
+        if not record.exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a failed build left
+            generate(root, seed=7, scale=SMALL_SCALE)
+            done = subprocess.run([OPSREADY, "run", "--no-report"], env=cli_env(root), capture_output=True, text=True,
+                                  timeout=1800)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
+            record.write_text(json.dumps(dict(args=done.args, stdout=done.stdout, stderr=done.stderr, run_id=run_id,
+                                              dbt=dbt_nodes(run_id))))
+        night = json.loads(record.read_text())
+    console = subprocess.CompletedProcess(night["args"], 0, night["stdout"], night["stderr"])
+    return SmallNight(root=root, console=console, run_id=night["run_id"], dbt=night["dbt"])
 
 
 def read_manifest(root: Path) -> dict:
