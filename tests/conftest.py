@@ -6,13 +6,15 @@ tests. `small_nightly` is the same estate at scale 0.05 after one real `opsready
 subprocess, so its console is tested too): the first night of every end-to-end test that goes on to change landing
 files, profiles or the warehouse, each on its own copy (`SmallNight.copy_to`), so no test sees another's changes.
 
-`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup --no-loadscope-reorder`). Each
-worker process has a dbt target folder of its own (`DBT_TARGET_PATH`): every nightly re-parses the project there for
-its data root's warehouse, so a worker never reads a manifest another is writing. Every test that reads `nightly`
-(its in-process Dagster result cannot leave the process) runs on one worker; every other module stays whole on one
-worker (its module fixtures built once); the modules that run whole nights go first, so the long ones do not end
-the session alone. `small_nightly` and `two_nights` (files only) are built once per session by the first worker
-that needs them; the other reads them (`built_once`).
+`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadscope`), scheduled by
+`pytest_xdist_make_scheduler` below: every module in NIGHTLY_MODULES (their tests read `nightly`, whose in-process
+Dagster result cannot leave the process, and building it twice costs minutes) is one work unit, so one worker runs
+them all and builds `nightly` once; every other module is a unit of its own (its module fixtures built once). The
+nightly unit goes first, then the modules that run whole nights, then the rest, so the other worker takes the rest
+and the session does not end on one long module. Each worker has a dbt target and log folder of its own
+(`DBT_TARGET_PATH`, `DBT_LOG_PATH`): every nightly re-parses the project there for its data root's warehouse, so a
+worker never reads a manifest another is writing. `small_nightly` and `two_nights` (files only) are built once per
+session by the first worker that needs them; the other reads them (`built_once`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from pathlib import Path
 
 import pytest
 
+try:  # pytest-xdist (the test extra) runs `make test` on two workers; without it the hook below is never called
+    from xdist import __version__ as xdist_version
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:
+    xdist_version, LoadScopeScheduling = None, object
+
 from opsready.paths import Settings
 from opsready.sample import generate
 from orchestration.runtime import run_job
@@ -45,29 +53,69 @@ TEST_OUTPUT = REPO / "test-output"
 OPSREADY = str(Path(sys.executable).with_name("opsready"))
 SMALL_SCALE = 0.05
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
-SESSION_NIGHTLY_FIXTURES = {"nightly"}  # in-process results: every test that reads them runs on one worker
+#: Every module with a test that reads the session `nightly` (directly or through `published_warehouse`/`warehouse`):
+#: one xdist work unit (checked at collection: a test reading `nightly` elsewhere is refused).
+NIGHTLY_MODULES = frozenset({"test_bench.py", "test_dbt_unit_tests.py", "test_generate.py", "test_nightly.py",
+                             "test_readiness_history.py", "test_report.py", "test_report_changes.py",
+                             "test_seed_reproduction.py"})
 WHOLE_NIGHT_FIXTURES = {"nightly", "small_nightly", "two_nights"}
+#: The pytest-xdist release whose LoadScopeScheduling._split_scope (not public API) NightlyFirstScheduling overrides.
+XDIST_CHECKED = "3.8.0"
 
 
 def pytest_configure(config):
-    """This process's own dbt target folder, relative to the dbt project as dbt and dagster-dbt resolve it (so a probe
-    project elsewhere keeps its own)."""
+    """This process's own dbt target and log folders, relative to the dbt project as dbt and dagster-dbt resolve the
+    target (so a probe project elsewhere keeps its own)."""
     os.environ["DBT_TARGET_PATH"] = f"target/pytest-{WORKER}"
+    os.environ["DBT_LOG_PATH"] = str(dbt_target_dir() / "logs")
+
+
+def module_file(nodeid: str) -> str:
+    """The file name of a test's module (`tests/test_x.py::test_y[p]` -> `test_x.py`)."""
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
 
 
 def pytest_collection_modifyitems(config, items):
-    """The xdist group of every test (one worker runs a group, in order): `nightly` for the tests that read the
-    session nightly, else its module. Under xdist, the `nightly` group first, then the modules that run whole nights,
-    then the rest (the scheduler hands out groups in this order as workers get free; each worker collects the same
-    order, as xdist requires)."""
-    for item in items:
-        group = "nightly" if SESSION_NIGHTLY_FIXTURES & set(item.fixturenames) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    """Refuse a test that reads `nightly` outside NIGHTLY_MODULES (under xdist it would build a second nightly). Under
+    xdist, order the modules: NIGHTLY_MODULES first, then the modules that run whole nights, then the rest (xdist
+    hands out work units in collection order as workers get free; each worker sorts alike, as xdist requires)."""
+    strays = sorted({item.nodeid for item in items
+                     if "nightly" in item.fixturenames and module_file(item.nodeid) not in NIGHTLY_MODULES})
+    if strays:
+        raise pytest.UsageError("tests/conftest.py: add these tests' modules to NIGHTLY_MODULES (they read the "
+                                "session nightly): " + ", ".join(strays))
     if WORKER == "main":
         return  # not under xdist: pytest's own order
-    heavy = {item.nodeid.split("::")[0] for item in items if WHOLE_NIGHT_FIXTURES & set(item.fixturenames)}
-    items.sort(key=lambda item: (not SESSION_NIGHTLY_FIXTURES & set(item.fixturenames),
-                                 item.nodeid.split("::")[0] not in heavy))
+    heavy = {module_file(item.nodeid) for item in items if WHOLE_NIGHT_FIXTURES & set(item.fixturenames)}
+    items.sort(key=lambda item: (module_file(item.nodeid) not in NIGHTLY_MODULES,
+                                 module_file(item.nodeid) not in heavy))
+
+
+@pytest.hookimpl(optionalhook=True)  # optional: pytest runs without xdist too
+def pytest_xdist_make_scheduler(config, log):
+    """Under `-n` with `--dist load` (the default) or `loadscope`: NightlyFirstScheduling; another `--dist` mode is
+    xdist's own. Where the xdist release is not XDIST_CHECKED (or its scheduler failed to import): xdist's `loadfile`
+    (every module whole; `nightly` then built on each worker that runs one of NIGHTLY_MODULES: slower, still right)."""
+    if config.getvalue("dist") not in ("load", "loadscope"):
+        return None
+    if xdist_version != XDIST_CHECKED or LoadScopeScheduling is object:
+        config.get_terminal_writer().line(f"tests/conftest.py: pytest-xdist {xdist_version} is not {XDIST_CHECKED}: "
+                                          "scheduling by module (--dist loadfile)", yellow=True)
+        config.option.dist = "loadfile"
+        return None  # xdist's own hook then makes its loadfile scheduler
+    return NightlyFirstScheduling(config, log)
+
+
+class NightlyFirstScheduling(LoadScopeScheduling):
+    """xdist's LoadScope with NIGHTLY_MODULES as one scope and every other module as a scope of its own, sent out in
+    collection order (pytest_collection_modifyitems puts the nightly scope, the longest, first)."""
+
+    def __init__(self, config, log=None):
+        super().__init__(config, log)
+        config.option.loadscopereorder = False  # xdist's reordering by test count would undo that order
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "NIGHTLY_MODULES" if module_file(nodeid) in NIGHTLY_MODULES else nodeid.split("::", 1)[0]
 
 
 def shared_tmp(tmp_path_factory) -> Path:
