@@ -17,9 +17,10 @@ run: setup
 	$(BIN)/opsready run
 	@$(BIN)/opsready where
 
-## Set up what the tests need (incl. Debian chromium) and run the whole suite.
+## Set up what the tests need (incl. Debian chromium) and run the whole suite on two pytest-xdist workers (tests/conftest.py
+## says which tests share a worker).
 test: setup-test
-	$(BIN)/python -m pytest tests --durations=25
+	$(BIN)/python -m pytest tests -n 2 --dist loadscope --durations=25
 
 ## The same dbt project on Apache Spark (docs/scale-out.md): Java 17 and the [spark] extra (dbt-spark, pyspark), then
 ## the real nightly on DuckDB and with OPSREADY_ENGINE=spark (one Thrift server from the pyspark package, stopped

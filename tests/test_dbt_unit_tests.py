@@ -36,9 +36,9 @@ def test_every_unit_test_runs_and_passes(published_warehouse, tmp_path):
 
 
 def test_the_nightly_leaves_unit_tests_out(nightly):
-    """The session nightly's dbt run (dagster-dbt's run folder is named after the Dagster run id) ran models and
-    data tests, no unit test."""
-    runs = list((DBT_PROJECT / "target").glob(f"opsready_dbt_models-{nightly.result.run_id[:7]}-*/run_results.json"))
+    """The session nightly's dbt run (dagster-dbt's run folder is named after the Dagster run id; the fixture keeps a
+    copy) ran models and data tests, no unit test."""
+    runs = list(nightly.dbt_runs.glob(f"opsready_dbt_models-{nightly.result.run_id[:7]}-*/run_results.json"))
     assert len(runs) == 1, f"expected the nightly's one dbt run folder, found {runs}"
     kinds = {r["unique_id"].split(".")[0] for r in json.loads(runs[0].read_text())["results"]}
     assert "test" in kinds and "model" in kinds

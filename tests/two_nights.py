@@ -4,12 +4,14 @@
 Night 1: a copy of the session's small estate (conftest `small_nightly`, after its first night) with MS04's latest
 material master (erp-midstate, extract 2025-12-31, MARC.csv) delivered again with description, standard cost and lead
 time blank on every MS04 row: completeness falls and MS04 fails gate 1->2 on master data. Night 2: the original file
-is dropped back into the same landing folder (same extract date) and the nightly runs again. The session fixture `two_nights` (registered in conftest.py) runs both once per
-session and keeps each night's published warehouse.
+is dropped back into the same landing folder (same extract date) and the nightly runs again. The session fixture
+`two_nights` (registered in conftest.py) runs both once per session (for every pytest-xdist worker: conftest
+`built_once`) and keeps each night's published warehouse.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -65,14 +67,20 @@ def _night(root: Path, keep_as: str) -> Path:
 
 @pytest.fixture(scope="session")
 def two_nights(small_nightly, tmp_path_factory) -> TwoNights:
-    from tests.conftest import pointed_at
+    from tests.conftest import built_once, pointed_at
 
-    root = small_nightly.copy_to(tmp_path_factory.mktemp("two_nights") / "root")
-    with pointed_at(root):
-        marc = root / "landing" / "erp-midstate" / AS_OF.isoformat() / "MARC.csv"
-        clean = marc.read_bytes()  # loaded by the shared first night
-        assert blank_master_data(marc, PLANT) > 0
-        broken = _night(root, "night1.duckdb")
-        marc.write_bytes(clean)  # the same bytes again: they replace the blanked delivery
-        repaired = _night(root, "night2.duckdb")
-    return TwoNights(root, broken, repaired)
+    with built_once(tmp_path_factory, "two-nights") as (folder, record):
+        root = folder / "root"
+        if not record.exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a failed build left
+            small_nightly.copy_to(root)
+            with pointed_at(root):
+                marc = root / "landing" / "erp-midstate" / AS_OF.isoformat() / "MARC.csv"
+                clean = marc.read_bytes()  # loaded by the shared first night
+                assert blank_master_data(marc, PLANT) > 0
+                _night(root, "night1.duckdb")
+                marc.write_bytes(clean)  # the same bytes again: they replace the blanked delivery
+                _night(root, "night2.duckdb")
+            record.write_text(json.dumps(dict(broken="night1.duckdb", repaired="night2.duckdb")))
+        kept = json.loads(record.read_text())
+    return TwoNights(root, root / kept["broken"], root / kept["repaired"])

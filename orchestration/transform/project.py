@@ -17,10 +17,16 @@ from opsready.paths import Settings, project_root
 DBT_PROJECT_DIR = project_root() / "dbt_project"
 
 
+def dbt_target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """dbt's target folder: dbt's own `DBT_TARGET_PATH` (dagster-dbt puts its run folders there too; the tests give
+    each process its own), default `target` in the project."""
+    return project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 @functools.cache
 def dbt_project() -> DbtProject:
     """dagster-dbt's handle on the project (paths only; nothing is parsed here)."""
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=dbt_target_dir())
 
 
 def project_files(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
@@ -47,19 +53,19 @@ def prepare_manifest(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) ->
     It parses exactly as the nightly's `dbt build` will run (same vars, same profile values), so the partial-parse
     state it leaves is reused and a run re-parses only what changed: dbt re-parses everything when the vars or the
     profile (which holds the warehouse path) differ."""
-    manifest = project_dir / "target" / "manifest.json"
-    stamp = project_dir / "target" / "opsready_parsed_for.json"
+    target = dbt_target_dir(project_dir)
+    manifest, stamp = target / "manifest.json", target / "opsready_parsed_for.json"
     gate_vars = gates.dbt_vars()
     parsed_for = json.dumps({"warehouse": str(settings.working_warehouse),
                              "memory_limit": settings.duckdb_memory_limit, "vars": gate_vars}, sort_keys=True)
     newest = max((p.stat().st_mtime for p in project_files(project_dir)), default=0.0)
     if (manifest.exists() and manifest.stat().st_mtime >= newest
-            and (project_dir / "target" / "partial_parse.msgpack").exists()
+            and (target / "partial_parse.msgpack").exists()
             and stamp.exists() and stamp.read_text() == parsed_for):
         return manifest
     result = subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
-         "--vars", json.dumps(gate_vars)],
+         "--target-path", str(target), "--vars", json.dumps(gate_vars)],
         env={**os.environ, **settings.child_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         capture_output=True, text=True,
     )
