@@ -1,8 +1,8 @@
 {#- The counted pieces of MES state intervals under the overlap rule (int_machine_state_daily.yml): where intervals of
     a work center overlap, every instant counts once, for the interval that started last. `ordered` is a relation of
     positive intervals (ended_at > started_at: all of them, or any subset holding every interval that is cut or
-    cuts, with every other interval of the work center counting whole outside the macro) with plant_id, work_center_id, started_at, ended_at, state,
-    reason_code, interval_seq (row_number in the order started_at, ended_at, state, reason_code per work center) and
+    cuts, with every other interval of the work center counting whole outside the macro) with plant_id,
+    work_center_id, started_at, ended_at, state, reason_code, interval_seq (row_number in the order started_at, ended_at, state, reason_code per work center) and
     next_started_at (the next interval's start in that order). One row per counted piece: plant_id, work_center_id,
     interval_seq, state, reason_code, started_at, piece_started_at, piece_ended_at. Used by int_machine_state_daily
     (what counts) and int_machine_state_defects (what was cut). -#}

@@ -93,6 +93,14 @@ overlap_islands as (
     group by plant_id, work_center_id, island
 ),
 
+{#- an interval belongs to the island it starts in: the rule runs on these, every other interval counts whole #}
+{%- set starts_in_island -%}
+    on islands.plant_id = intervals.plant_id
+        and islands.work_center_id = intervals.work_center_id
+        and intervals.started_at >= islands.island_start
+        and intervals.started_at < islands.island_end
+{%- endset %}
+
 -- The intervals inside the islands in the rule's order: numbering and next start among these alone give what they
 -- give among all intervals (a cut interval's next one cuts it, so it is inside the island too).
 ordered as (
@@ -107,10 +115,7 @@ ordered as (
         lead(intervals.started_at) over work_center_order as next_started_at
     from {{ intervals }} as intervals
     inner join overlap_islands as islands
-        on islands.plant_id = intervals.plant_id
-        and islands.work_center_id = intervals.work_center_id
-        and intervals.started_at >= islands.island_start
-        and intervals.started_at < islands.island_end
+        {{ starts_in_island }}
     window work_center_order as (
         partition by intervals.plant_id, intervals.work_center_id
         order by intervals.started_at, intervals.ended_at, intervals.state, intervals.reason_code
@@ -123,10 +128,7 @@ pieces as (
         intervals.started_at as piece_started_at, intervals.ended_at as piece_ended_at
     from {{ intervals }} as intervals
     left join overlap_islands as islands
-        on islands.plant_id = intervals.plant_id
-        and islands.work_center_id = intervals.work_center_id
-        and intervals.started_at >= islands.island_start
-        and intervals.started_at < islands.island_end
+        {{ starts_in_island }}
     where islands.plant_id is null
     union all
     select plant_id, work_center_id, state, reason_code, started_at, piece_started_at, piece_ended_at
