@@ -617,6 +617,35 @@ def record_unmapped_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, run
     return results
 
 
+def unloaded_files(con: duckdb.DuckDBPyConnection, landing_dir: Path,
+                   found: list[LandingFile] | None = None) -> list[str]:
+    """The landing files a night would not skip, as `load_entity` decides it, without reading any file: those no
+    profile maps, those whose size or modification time differ from their last hashing (their bytes must be read to
+    tell), and those whose known bytes are not loaded through the current profile and contract. Empty when a night
+    would find nothing new (e.g. the run can leave dbt out: orchestration/transform/build_state.py). Only reads
+    `con` (a warehouse that has `audit.load_log`), so a read-only connection to the published warehouse will do."""
+    if found is None:
+        found = discover(Path(landing_dir))
+    unloaded, indexes = [], {}
+    for lf in found:
+        if lf.error or lf.entity is None:
+            unloaded.append(lf.rel_path)
+            continue
+        index = indexes.get(lf.entity) or indexes.setdefault(lf.entity, _LoadIndex(con, lf.entity))
+        try:
+            stat = lf.path.stat()
+        except OSError:
+            unloaded.append(lf.rel_path)
+            continue
+        result = LoadResult(lf.rel_path, lf.entity, lf.source, lf.extract_date, "failed", profile=lf.profile)
+        result.sha256 = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns)
+        result.profile_sha256 = profile_fingerprint(lf.profile_dir / f"{lf.source}.yaml", lf.entity)
+        result.contract_sha256 = contract_fingerprint(lf.entity)
+        if result.sha256 is None or not index.previous(lf, result)[0]:
+            unloaded.append(lf.rel_path)
+    return unloaded
+
+
 def quarantined_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str]]:
     """(file, message) of every file the run quarantined whole, in file order."""
     return con.execute("SELECT file, message FROM audit.load_log WHERE run_id = ? AND status = ? ORDER BY file",

@@ -12,6 +12,7 @@ only the `opsready.run` logger: at INFO the phase lines, a heartbeat when a step
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -167,6 +168,7 @@ class RunConsole:
         self.checks: dict[str, list[int]] = {}  # step -> [evaluated, failed]
         self.warnings: list[str] = []
         self.dbt_warnings = 0
+        self.dbt_stands = False  # a quiet night: the published build's results stand, its warnings are counted
         self.dbt_done = 0
         self.dbt_total = 0
         self.dbt_status: dict[str, int] = {}
@@ -256,6 +258,11 @@ class RunConsole:
         elif kind == "STEP_START":
             self.step_started[step] = time.monotonic()
             self.last_output = ""
+        elif kind == "ASSET_MATERIALIZATION" and step == "warehouse__published":
+            dbt_not_run = event.event_specific_data.materialization.metadata.get("dbt_not_run")
+            if dbt_not_run is not None:
+                self.dbt_stands = True
+                self.say(f"dbt build: not run: {dbt_not_run.value}")
         elif kind == "ASSET_MATERIALIZATION" and step in ("landing", "warehouse__working_copy"):
             for key, value in event.event_specific_data.materialization.metadata.items():
                 if isinstance(getattr(value, "value", None), int):
@@ -389,6 +396,9 @@ class RunConsole:
             rows, whole = con.execute(
                 "select coalesce(sum(rows_quarantined), 0), count(*) filter (where status = 'quarantined') "
                 "from audit.load_log where run_id = ?", [run_id]).fetchone()
+            if self.dbt_stands:
+                (results,), = con.execute("select run_results from audit.dbt_build_state").fetchall()
+                self.dbt_warnings = sum(r["status"] == "warn" for r in json.loads(results)["results"])
         parts = [f"{plants.get('can advance', 0)} plants can advance", f"{plants.get('blocked', 0)} blocked"]
         if plants.get("at top wave"):
             parts.append(f"{plants['at top wave']} at the top wave")

@@ -14,9 +14,12 @@ from pathlib import Path
 import dagster as dg
 
 from ingest import gx_process
+from opsready import gates
 from opsready.paths import Settings
 from orchestration.definitions import build_definitions
 from orchestration.resources import NightOptions
+from orchestration.transform.assets import DBT_STEP
+from orchestration.transform.build_state import QUIET_TAG, quiet_night
 from orchestration.transform.project import prepare_manifest
 
 TELEMETRY_OFF = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
@@ -67,21 +70,41 @@ def run_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+def night_selection(settings: Settings, job: dg.JobDefinition, night: NightOptions
+                    ) -> tuple[list[dg.AssetKey] | None, dict[str, str]]:
+    """What the run materializes: the whole job; or, on a quiet night (nothing new landed, same vars, the dbt
+    project byte for byte the published build's: transform/build_state.py), every asset but dbt's (so none of dbt's
+    tests or the readiness checks either), with the tag `QUIET_TAG` saying which build's results stand. Spark and a
+    reprocessing night always build."""
+    if settings.engine != "duckdb" or night.reprocess_from:
+        return None, {}
+    built = quiet_night(settings.published_warehouse, settings.landing_dir, {**gates.dbt_vars(), **night.dbt_vars()})
+    if built is None:
+        return None, {}
+    graph = job.asset_layer.asset_graph
+    dbt_keys = {key for assets in graph.assets_defs if assets.is_executable and assets.node_def.name == DBT_STEP
+                for key in assets.keys}
+    return sorted(graph.executable_asset_keys - dbt_keys), {QUIET_TAG: built.isoformat(sep=" ", timespec="seconds")}
+
+
 def run_job(settings: Settings, job_name: str = "nightly", night: NightOptions | None = None, *,
             loggers: dict | None = None, on_event: Callable | None = None) -> dg.ExecuteInProcessResult:
     """Run `job_name` ("nightly", or "warehouse_only" without the report) once in this process against
-    `settings`, evaluating `night` (default: the latest extract date). `loggers` is the run config of Dagster's
-    loggers; `on_event` receives every event of the run (the command line's console). Returns Dagster's result."""
+    `settings`, evaluating `night` (default: the latest extract date), on a quiet night without dbt
+    (`night_selection`). `loggers` is the run config of Dagster's loggers; `on_event` receives every event of the
+    run (the command line's console). Returns Dagster's result."""
     start_process(settings)
     gx_process.start()  # GX's import on the second core while Dagster loads and creates the run (ingest/gx_process.py)
     prepare_manifest(settings)
+    night = night or NightOptions()
     job = build_definitions(settings, night).resolve_job_def(job_name)
     run_id = str(uuid.uuid4())  # known before the run, for its event listener
     with run_lock(settings), dg.DagsterInstance.get() as instance:
+        selection, tags = night_selection(settings, job, night)
         if on_event is not None:
             instance.add_event_listener(run_id, on_event)
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
-                                      run_config={"loggers": loggers} if loggers else None)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id, asset_selection=selection,
+                                      tags=tags, run_config={"loggers": loggers} if loggers else None)
 
 
 def published_by(result: dg.ExecuteInProcessResult) -> bool:

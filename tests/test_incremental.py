@@ -20,11 +20,17 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
-from tests.conftest import SMALL_SCALE, dbt_nodes
+import ingest
+from opsready.paths import Settings
+from orchestration import runtime
+from orchestration.definitions import build_definitions
+from orchestration.transform.project import dbt_target_dir, prepare_manifest
+from tests.conftest import SMALL_SCALE, dbt_nodes, pointed_at
 from tests.test_quarantine_night import check_results
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,14 +47,14 @@ def _env(root: Path) -> dict:
     return env
 
 
-def _nightly(root: Path, *args: str) -> dict[str, list[str]]:
+def _nightly(root: Path, *args: str) -> dict:
     """Run a nightly; return the names of the data tests ("test") and models ("model") its dbt build ran (from
-    dagster-dbt's run folder, which is named after the Dagster run id the CLI prints)."""
+    dagster-dbt's run folder, which is named after the Dagster run id the CLI prints), the run id and the console."""
     done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report", *args], env=_env(root),
                           capture_output=True, text=True, timeout=900, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
-    return {**dbt_nodes(run_id), "run_id": run_id}
+    return {**dbt_nodes(run_id), "run_id": run_id, "console": done.stderr}
 
 
 def _snapshot(root: Path, name: str) -> Path:
@@ -279,11 +285,100 @@ def test_a_master_data_change_reaches_every_day_of_history(runs, reprocessed, ma
 
 @pytest.fixture(scope="module")
 def quiet(runs, master_changed):
-    """One more night with nothing new landed: every landing file is skipped, the vars are the same."""
+    """One more night with nothing new landed (every landing file is skipped, the vars are the same) on a project
+    whose files differ from the published build's only where dbt's state comparison does not look (say, a thread
+    count in profiles.yml): simulated by the project fingerprint recorded with the published build no longer
+    matching. The run cannot leave dbt out (build_state.quiet_night), so dbt's state comparison decides."""
     root = runs["root"]
+    with duckdb.connect(str(root / "warehouse" / "opsready.duckdb")) as con:
+        con.execute("update audit.dbt_build_state set project_fingerprint = 'edited since'")
     built = _nightly(root)
     return dict(db=_snapshot(root, "quiet"), before=master_changed["db"], built=built,
                 previous_models=master_changed["models"])
+
+
+@pytest.fixture(scope="module")
+def quiet_unchanged(runs, quiet):
+    """The night after `quiet`: nothing new, the same vars, and the project byte for byte the published build's. The
+    command's console, the run id, the landing files' outcomes in this run, and snapshots around it."""
+    root = runs["root"]
+    published = root / "warehouse" / "opsready.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        unloaded_before = ingest.unloaded_files(con, root / "landing")
+    done = subprocess.run([sys.executable, "-m", "opsready.cli", "run", "--no-report"], env=_env(root),
+                          capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_id = re.search(r"nightly run (\S+) succeeded", done.stdout).group(1)
+    outcomes = _rows(published, f"select status, count(*) from audit.load_log where run_id = '{run_id}' group by 1")
+    return dict(db=_snapshot(root, "quiet_unchanged"), before=quiet["db"], run_id=run_id, console=done.stderr,
+                outcomes=dict(outcomes), unloaded_before=unloaded_before, landing_files=len(ingest.discover(
+                    root / "landing")))
+
+
+def test_a_quiet_night_on_an_unchanged_project_leaves_dbt_out(quiet_unchanged, runs):
+    # dbt never started: dagster-dbt names a run folder after every run whose dbt step ran
+    assert not list(dbt_target_dir().glob(f"opsready_dbt_models-{quiet_unchanged['run_id'][:7]}-*"))
+    # the landing step ran and skipped every file; nothing was unloaded before it either
+    assert quiet_unchanged["unloaded_before"] == []
+    assert quiet_unchanged["outcomes"] == {"skipped": quiet_unchanged["landing_files"]}
+    # no dbt test was evaluated (no check on a model), the landing checks were
+    evaluated = check_results(runs["root"], quiet_unchanged["run_id"])
+    assert evaluated and all(key.startswith("raw/") or key.startswith("audit/") for key in evaluated), evaluated
+    lines = quiet_unchanged["console"].splitlines()
+    assert any("dbt build: not run: nothing new landed and the dbt project is unchanged" in line for line in lines)
+    assert not any("nodes done" in line for line in lines)
+
+
+def test_a_quiet_night_on_an_unchanged_project_publishes_the_same_models_and_verdict(quiet_unchanged, quiet):
+    with duckdb.connect(str(quiet_unchanged["db"]), read_only=True) as con:
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('intermediate', 'marts')").fetchall()]
+    assert len(tables) > 40
+    for table in tables + ["audit.readiness_history", "audit.nightly_snapshot", "audit.dbt_build_state"]:
+        assert _diff(quiet_unchanged["db"], quiet_unchanged["before"], table)[1:] == (0, 0), table
+    assert _rows(quiet_unchanged["db"], "select status from audit.run_log where run_id = "
+                                        f"'{quiet_unchanged['run_id']}'") == [("PUBLISHED",)]
+    # the verdict (plants, rows quarantined tonight: none, dbt warnings of the build that stands) is the night
+    # before's, whose dbt build reported its warnings itself
+    verdict = re.compile(r"^published; .*$", re.M)
+    before = verdict.search(quiet["built"]["console"]).group(0)
+    assert verdict.search(quiet_unchanged["console"]).group(0) == before
+    assert re.search(r"; [1-9]\d* dbt warnings?$", before), before
+
+
+def test_a_file_landing_after_a_quiet_night_was_decided_is_not_published_without_dbt(quiet_unchanged, runs,
+                                                                                     tmp_path):
+    """The run leaves dbt out when nothing is new; if a file lands after that decision, its landing step loads it
+    and publishing refuses the night, so the marts never lag raw (the next night loads and builds it). The same run
+    selection as a quiet night, in process, with one more MES day landed first."""
+    from opsready.sample.extend import extend_one_day
+
+    root = tmp_path / "root"
+    shutil.copytree(runs["root"] / "landing", root / "landing")
+    shutil.copyfile(runs["root"] / "manifest.json", root / "manifest.json")
+    (root / "warehouse").mkdir()
+    published = root / "warehouse" / "opsready.duckdb"
+    shutil.copyfile(quiet_unchanged["db"], published)
+    landed = {f["path"].removeprefix("landing/") for f in extend_one_day(root)["files"]}
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert set(ingest.unloaded_files(con, root / "landing")) == landed
+    before = published.read_bytes()
+    with pointed_at(root):
+        settings = Settings.from_env()
+        runtime.start_process(settings)
+        prepare_manifest(settings)
+        job = build_definitions(settings).resolve_job_def("warehouse_only")
+        graph = job.asset_layer.asset_graph
+        dbt_keys = set(graph.assets_def_for_key(dg.AssetKey(["marts", "plant_readiness"])).keys)
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                            asset_selection=sorted(graph.executable_asset_keys - dbt_keys))
+    failures = runtime.step_failure_lines(result)
+    assert not result.success and len(failures) == 1, failures
+    assert failures[0].startswith("- warehouse__published: not published; the last published warehouse is "
+                                  "unchanged: landing files were loaded"), failures
+    assert published.read_bytes() == before
 
 
 def test_a_night_with_nothing_new_runs_no_model_and_no_test(quiet):

@@ -11,7 +11,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from opsready import gates, lake
 from orchestration.resources import NightOptions, SettingsResource
-from orchestration.transform.build_state import record_build, unchanged_build
+from orchestration.transform.build_state import project_fingerprint, record_build, unchanged_build
 from orchestration.transform.translator import OpsreadyDbtTranslator
 
 INCREMENTAL_THREADS = 4  # dbt threads on nights that build on a published warehouse
@@ -35,6 +35,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         into the working copy afterwards, so publishing, the report and `opsready gate` read DuckDB as always."""
         dbt_run_vars = {**gates.dbt_vars(), **night.dbt_vars()}  # the gates of config/gates.yaml, validated
         where = settings.get()
+        fingerprint = project_fingerprint()  # the project this build runs, before anyone edits it meanwhile
         # Unit tests check the models' SQL on fixed inputs, not the night's data: `make test` runs them
         # (tests/test_dbt_unit_tests.py), the nightly leaves them out (dbt's advice for production runs).
         args = ["build", "--vars", json.dumps(dbt_run_vars), "--exclude-resource-type", "unit_test"]
@@ -64,7 +65,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         if where.engine == "spark":
             copied = lake.copy_marts_back(where.lake_dir, where.working_warehouse, spark_marts(invocation.manifest))
             context.log.info(f"marts copied from Spark into the working copy: {copied}")
-        record_build(where.working_warehouse, Path(invocation.target_path), dbt_run_vars, earlier_results)
+        record_build(where.working_warehouse, Path(invocation.target_path), dbt_run_vars, earlier_results, fingerprint)
 
     return opsready_dbt_models
 

@@ -7,17 +7,30 @@ it builds only what dbt's `state:modified+` selects against that manifest (the s
 dbt_project/selectors.yml): the models and tests whose code or config changed, and everything downstream of them;
 nothing when the project is unchanged. Any other night builds the whole project. The build's test results are kept
 too: a test left alone saw the same SQL on the same rows, so its result is the published build's.
+
+A night that would find nothing new, with the same vars and a project whose files are byte for byte the ones the
+published build ran (`project_fingerprint`), has nothing for dbt to do at all: `quiet_night` tells the one place that
+runs a job (orchestration/runtime.py) before the run starts, and the run leaves the dbt step, its checks and the
+readiness checks out (Dagster plans, runs and records none of their few hundred events). If a file lands between
+that decision and the landing step, publishing refuses the night (orchestration/warehouse/assets.py): the next night
+loads and builds it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+import ingest
+from orchestration.transform.project import DBT_PROJECT_DIR, project_files
+
 STATE_TABLE = "audit.dbt_build_state"
 STATE_SELECTOR = "changed_since_published"
+QUIET_TAG = "opsready/dbt_build_stands"  # a quiet night's run tag: when the build whose results stand ran
 
 
 def nothing_new(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
@@ -27,13 +40,45 @@ def nothing_new(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     return changed == 0
 
 
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """sha256 over every file that shapes what dbt builds and tests (transform/project.py), names and bytes."""
+    digest = hashlib.sha256()
+    for path in project_files(project_dir):
+        digest.update(path.relative_to(project_dir.parent).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _has_state(con: duckdb.DuckDBPyConnection, column: str) -> bool:
+    return con.execute("select count(*) from duckdb_columns() where schema_name = 'audit' "
+                       "and table_name = 'dbt_build_state' and column_name = ?", [column]).fetchone()[0] > 0
+
+
 def published_build(con: duckdb.DuckDBPyConnection, dbt_vars: dict) -> tuple[str, str] | None:
     """The manifest and run results of the build behind this warehouse, when it ran with `dbt_vars`."""
-    if not con.execute("select count(*) from duckdb_columns() where schema_name = 'audit' "
-                       "and table_name = 'dbt_build_state' and column_name = 'run_results'").fetchone()[0]:
+    if not _has_state(con, "run_results"):
         return None
     return con.execute(f"select manifest, run_results from {STATE_TABLE} where dbt_vars = ?",
                        [json.dumps(dbt_vars, sort_keys=True)]).fetchone()
+
+
+def quiet_night(published: Path, landing_dir: Path, dbt_vars: dict) -> datetime | None:
+    """When the published build (at `published`) ran with `dbt_vars` on the project as it is now, and every landing
+    file is loaded already (as the landing step will find): that build's time, for the night to say its results
+    stand. Otherwise (or on any doubt, e.g. a warehouse without this record) None: the night runs dbt."""
+    if not published.exists():
+        return None
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            if not _has_state(con, "project_fingerprint"):
+                return None
+            built = con.execute(f"select built_at from {STATE_TABLE} where dbt_vars = ? and project_fingerprint = ?",
+                                [json.dumps(dbt_vars, sort_keys=True), project_fingerprint()]).fetchone()
+            if built is None or ingest.unloaded_files(con, landing_dir):
+                return None
+    except duckdb.Error:  # e.g. a warehouse of an older layout: the night builds, and the build says what is wrong
+        return None
+    return built[0]
 
 
 def test_results(manifest: str, run_results: str) -> dict[str, dict]:
@@ -61,9 +106,11 @@ def unchanged_build(warehouse: Path, run_id: str, dbt_vars: dict, reprocessing: 
     return ["--selector", STATE_SELECTOR, "--state", str(state_dir)], test_results(manifest, run_results)
 
 
-def record_build(warehouse: Path, target_path: Path, dbt_vars: dict, earlier_results: dict[str, dict]) -> None:
-    """Keep the manifest, vars and test results of the build that just succeeded in the working copy, replacing the
-    last ones. A build that ran only some tests keeps the earlier results of the others."""
+def record_build(warehouse: Path, target_path: Path, dbt_vars: dict, earlier_results: dict[str, dict],
+                 fingerprint: str) -> None:
+    """Keep the manifest, vars, project fingerprint (taken when the build started) and test results of the build
+    that just succeeded in the working copy, replacing the last ones. A build that ran only some tests keeps the
+    earlier results of the others."""
     run_results = json.loads((target_path / "run_results.json").read_text())
     manifest = (target_path / "manifest.json").read_text()
     nodes = json.loads(manifest)["nodes"]
@@ -73,6 +120,6 @@ def record_build(warehouse: Path, target_path: Path, dbt_vars: dict, earlier_res
         if node["resource_type"] == "test" and node["name"] in earlier_results and node["name"] not in ran]
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"create or replace table {STATE_TABLE} (built_at timestamp, dbt_vars varchar, "
-                    "manifest varchar, run_results varchar)")
-        con.execute(f"insert into {STATE_TABLE} values (current_timestamp, ?, ?, ?)",
-                    [json.dumps(dbt_vars, sort_keys=True), manifest, json.dumps(run_results)])
+                    "manifest varchar, run_results varchar, project_fingerprint varchar)")
+        con.execute(f"insert into {STATE_TABLE} values (current_timestamp, ?, ?, ?, ?)",
+                    [json.dumps(dbt_vars, sort_keys=True), manifest, json.dumps(run_results), fingerprint])

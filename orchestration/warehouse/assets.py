@@ -8,6 +8,7 @@ import duckdb
 import ingest
 from orchestration.resources import NightOptions, SettingsResource
 from orchestration.retry import TRANSIENT_RETRY
+from orchestration.transform.build_state import QUIET_TAG, nothing_new
 from orchestration.warehouse.reprocess import reprocess_extract_dates
 from orchestration.warehouse.run_history import record_run_history
 from orchestration.warehouse.working_copy import publish_working_copy, reset_working_copy
@@ -64,9 +65,17 @@ def build_published_warehouse(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefin
               group_name="warehouse", kinds={"duckdb"}, retry_policy=TRANSIENT_RETRY)
     def published_warehouse(context: dg.AssetExecutionContext, settings: SettingsResource) -> dg.MaterializeResult:
         """`$OPSREADY_DATA/warehouse/opsready.duckdb`: the working copy, once its integrity checks pass, swapped in
-        atomically. Open read-only sessions keep their snapshot; the last published file is never half-written."""
+        atomically. Open read-only sessions keep their snapshot; the last published file is never half-written.
+        A run that leaves dbt out (a quiet night: orchestration/runtime.py) publishes only if its landing step
+        loaded nothing, so the marts never lag the raw tables they are built from."""
         where = settings.get()
+        selection = context.run.asset_selection  # empty: the whole job
+        dbt_left_out = bool(selection) and not set(dbt_models.keys) & selection
         with duckdb.connect(str(where.working_warehouse), read_only=True) as con:
+            if dbt_left_out and not nothing_new(con, context.run.run_id):
+                raise dg.Failure(description="not published; the last published warehouse is unchanged: landing "
+                                 "files were loaded, or quarantined, in a run without dbt (a file landed after the "
+                                 "run started?); the next night loads and builds them", allow_retries=False)
             problems = integrity_problems(con)
             counts = {m: con.execute(f"select count(*) from marts.{m}").fetchone()[0]
                       for m in REQUIRED_MARTS if not any(m in p for p in problems)}
@@ -78,6 +87,10 @@ def build_published_warehouse(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefin
         context.log.info(f"run history: {runs} runs recorded in audit.run_log")
         published = publish_working_copy(where.published_warehouse, where.working_warehouse)
         context.log.info(f"published {published}")
-        return dg.MaterializeResult(metadata={"path": str(published), **{f"rows_{k}": v for k, v in counts.items()}})
+        quiet = context.run.tags.get(QUIET_TAG)
+        stands = {"dbt_not_run": f"nothing new landed and the dbt project is unchanged: the models and test "
+                                 f"results of the build of {quiet} stand"} if quiet else {}
+        return dg.MaterializeResult(metadata={"path": str(published), **{f"rows_{k}": v for k, v in counts.items()},
+                                              **stands})
 
     return published_warehouse
