@@ -29,7 +29,7 @@ import ingest
 from opsready.paths import Settings
 from orchestration import runtime
 from orchestration.definitions import build_definitions
-from orchestration.transform.project import dbt_target_dir, prepare_manifest
+from orchestration.transform.project import dbt_executable, dbt_target_dir, prepare_manifest
 from tests.conftest import SMALL_SCALE, dbt_nodes, pointed_at
 from tests.test_quarantine_night import check_results
 
@@ -236,15 +236,37 @@ def test_reprocess_refuses_a_reversed_range(runs):
     assert "--reprocess-from 2024-03-31 is after --reprocess-to 2024-03-01" in done.stderr
 
 
-def test_every_night_builds_every_model_and_runs_every_test(runs, reprocessed):
-    # the heavy models skip unchanged work by themselves (incremental); the nightly selects nothing by hand
-    models = set(runs["first_models"])
+def _reached_by(root: Path, selection: str, target: Path) -> set[str]:
+    """The models and data tests dbt's own selector syntax selects (`dbt ls`, parsing into its own `target`), by
+    name."""
+    done = subprocess.run([dbt_executable(), "ls", "--quiet", "--output", "name", "--select", selection,
+                           "--resource-type", "model", "--resource-type", "test"],
+                          env={**_env(root), "DBT_TARGET_PATH": str(target)},
+                          capture_output=True, text=True, timeout=300, cwd=REPO / "dbt_project", check=True)
+    return set(done.stdout.split())
+
+
+def test_a_night_builds_what_its_new_rows_reach_and_a_reprocessing_night_everything(runs, reprocessed, tmp_path):
+    # the heavy models skip unchanged work by themselves (incremental); a night leaves out only what no new row reaches
+    models, tests = set(runs["first_models"]), set(runs["first_tests"])
     assert len({m for m in models if m.startswith("stg_")}) == 22  # every staging view (dbt_project.yml)
-    assert len(runs["first_tests"]) > 100
-    for night in (runs["second_models"], reprocessed["models"]):
-        assert set(night) == models
-    for night in (runs["second_tests"], reprocessed["tests"]):
-        assert set(night) == set(runs["first_tests"])
+    assert len(tests) > 100
+    assert (set(reprocessed["models"]), set(reprocessed["tests"])) == (models, tests)
+    # The +1-day night landed MES machine states and counts (and corrected one machine-state file): what dbt's own
+    # graph selection puts downstream of those raw tables and of the load log is built, nothing else.
+    reached = _reached_by(runs["root"], "source:raw.machine_states+ source:raw.production_counts+ source:audit+",
+                          tmp_path / "target")
+    second_models, second_tests = set(runs["second_models"]), set(runs["second_tests"])
+    assert (second_models, second_tests) == (models & reached, tests & reached)
+    assert {m for m in second_models if m.startswith("stg_")} == {"stg_mes__machine_states",
+                                                                   "stg_mes__production_counts"}
+    assert "stg_erp__materials" in models - second_models and "plant_readiness" in second_models
+    assert len(tests - second_tests) > 50
+    # among them the MES rows' relationship to the ERP work centers, although that master stands as published
+    assert "stg_erp__work_centers" not in second_models
+    assert {t for t in second_tests if t.startswith("relationships_stg_mes__")} == {
+        f"relationships_stg_mes__{entity}_work_center_id__work_center_id__ref_stg_erp__work_centers_"
+        for entity in ("machine_states", "production_counts")}
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +316,7 @@ def quiet(runs, master_changed):
         con.execute("update audit.dbt_build_state set project_fingerprint = 'edited since'")
     built = _nightly(root)
     return dict(db=_snapshot(root, "quiet"), before=master_changed["db"], built=built,
-                previous_models=master_changed["models"])
+                previous_models=runs["first_models"])
 
 
 @pytest.fixture(scope="module")
@@ -384,7 +406,7 @@ def test_a_file_landing_after_a_quiet_night_was_decided_is_not_published_without
 def test_a_night_with_nothing_new_runs_no_model_and_no_test(quiet):
     # dbt's state comparison against the published build selected nothing: the project did not change
     assert (quiet["built"]["model"], quiet["built"]["test"]) == ([], [])
-    assert len(quiet["previous_models"]) > 50  # the night before built every model
+    assert len(quiet["previous_models"]) > 50  # every model: the first night built them all
 
 
 def test_a_night_with_nothing_new_leaves_every_model_as_it_was(quiet):

@@ -27,8 +27,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                             settings: SettingsResource):
         """Build every dbt model on the run's working copy and run every data test. The heavy models are
         incremental (they recompute only what the night's loads touched); views and tests are cheap. A failing
-        error-severity test fails this step, so nothing downstream (publish, report) runs. A night with nothing new
-        builds only what changed in the project since the published build (transform/build_state.py).
+        error-severity test fails this step, so nothing downstream (publish, report) runs. A night on the published
+        build's project and vars builds only what its new rows, or the project's changes, reach
+        (transform/build_state.py).
 
         With `OPSREADY_ENGINE=spark` the same project builds on Spark (dbt's `spark` target): the night's raw tables
         go to the Parquet lake first, Spark's raw tables are declared over them, and the marts Spark wrote are copied
@@ -51,13 +52,13 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         with tempfile.TemporaryDirectory(prefix="opsready-dbt-state-") as state_dir:
             # dbt lets a --selector override the --select dagster-dbt adds for the whole asset. The published build's
             # state describes a DuckDB build: Spark builds everything.
-            unchanged_args, earlier_results = ([], {}) if where.engine == "spark" else unchanged_build(
+            unchanged_args, earlier_results, why = ([], {}, "") if where.engine == "spark" else unchanged_build(
                 where.working_warehouse, context.run.run_id, dbt_run_vars, reprocessing=bool(night.reprocess_from),
-                state_dir=Path(state_dir))
+                state_dir=Path(state_dir), fingerprint=fingerprint)
             invocation = dbt.cli(args + unchanged_args, context=context)
             try:
                 if unchanged_args:
-                    yield from with_unchanged(context, list(invocation.stream()), earlier_results)
+                    yield from with_unchanged(context, list(invocation.stream()), earlier_results, why)
                 else:
                     yield from invocation.stream()
             finally:
@@ -70,12 +71,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     return opsready_dbt_models
 
 
-UNCHANGED = "nothing new since the published build and the SQL unchanged (dbt state:modified): not run again"
-
-
-def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_results: dict[str, dict]):
-    """A night with nothing new: dbt's events for what it rebuilt, and the models and tests it left alone, which are
-    as the published build left them. Each model left alone is output as tonight's with a note saying so, so publish
+def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_results: dict[str, dict], why: str):
+    """A night that builds only part of the project (transform/build_state.py): dbt's events for what it rebuilt,
+    and the models and tests it left alone, which are as the published build left them (`why` says so). Each model left alone is output as tonight's with a note saying so, so publish
     and the report (downstream of every model) run. A test left alone that did not pass in the published build
     reports that result again (same SQL, same rows), so the night's warnings stay on the console and in the summary;
     one that passed is not re-reported: like any check dbt's selection leaves out, Dagster shows it not run tonight
@@ -93,7 +91,7 @@ def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_resu
         if name in built:
             yield built[name]
         elif name in selected:
-            yield dg.Output(None, output_name=name, metadata={"unchanged": UNCHANGED})
+            yield dg.Output(None, output_name=name, metadata={"unchanged": why})
     yield from (e for e in events if not isinstance(e, dg.Output))
     for check in context.selected_asset_check_keys:
         earlier = earlier_results.get(check.name)
@@ -102,7 +100,7 @@ def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_resu
         yield dg.AssetCheckResult(
             asset_key=check.asset_key, check_name=check.name, passed=earlier["status"] == "pass",
             severity=dg.AssetCheckSeverity.WARN if earlier["status"] == "warn" else dg.AssetCheckSeverity.ERROR,
-            metadata={"unchanged": UNCHANGED, "status": earlier["status"], "failures": earlier["failures"]})
+            metadata={"unchanged": why, "status": earlier["status"], "failures": earlier["failures"]})
 
 
 def prepare_spark_raw(context: dg.AssetExecutionContext, dbt: DbtCliResource, manifest: Path, warehouse: Path,
