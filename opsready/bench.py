@@ -11,9 +11,10 @@ time
   ingest       the full night's ingest alone: its `landing` step's duration, as the run prints it.
   incremental  `opsready.sample.extend` adds the next day of MES data, then `opsready run --no-report` again on the
                same data root; three nights in a row (`--nights`), the same days at every scale, and their median.
-  nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost. At the largest scale
-               also with `OPSREADY_DBT_RESOURCE=stock`: what the lean dbt resource buys
-               (orchestration/transform/dbt_cli.py).
+  nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost (a quiet night: dbt
+               is not started, orchestration/transform/build_state.py).
+  stock dbt    at the largest scale, one more +1-day night with `OPSREADY_DBT_RESOURCE=stock`: against the
+               incremental nights, what the lean dbt resource buys (orchestration/transform/dbt_cli.py).
   start-up     once per run, first: a one-asset Dagster run and a one-model dbt run (opsready/bench_startup.py).
 The table (seconds, ratio to the floor, peak RSS summed over the process tree, polled from /proc every 0.2 s) and
 each target's verdict (opsready/bench_targets.py) are printed and written to OUT/bench.json and OUT/bench.md.
@@ -134,8 +135,9 @@ def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: i
                      peak_rss_mib=max(n["peak_rss_mib"] for n in nights)))
     night("nothing new", "nothing new", "nothing-new.log")
     if stock_dbt_night:
-        night("nothing new, stock dbt resource", "nothing new, stock dbt resource", "nothing-new-stock.log",
-              OPSREADY_DBT_RESOURCE="stock")
+        day = extend_one_day(root)["day"]
+        night(f"incremental (+{day}), stock dbt resource", "incremental, stock dbt resource",
+              "incremental-stock.log", OPSREADY_DBT_RESOURCE="stock")
     for r in rows:
         r["ratio_to_floor"] = r["seconds"] / floor_s if floor_s else None
     return rows

@@ -21,7 +21,7 @@ PEAK_RSS_MIB = 4096.0
 GROWTH_X = 1.3
 NOTHING_NEW_X_START_UP = 2.5
 BENCH_SECONDS = 15 * 60
-NIGHTLY_KINDS = ("full", "incremental", "nothing new", "nothing new, stock dbt resource")
+NIGHTLY_KINDS = ("full", "incremental", "nothing new", "incremental, stock dbt resource")
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 
 def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_results: dict[str, dict], why: str):
     """A night that builds only part of the project (transform/build_state.py): dbt's events for what it rebuilt,
-    and the models and tests it left alone, which are as the published build left them (`why` says so). Each model left alone is output as tonight's with a note saying so, so publish
-    and the report (downstream of every model) run. A test left alone that did not pass in the published build
+    and the models and tests it left alone, which are as the published build left them. Each model left alone is
+    output as tonight's with the note `why`, so publish and the report (downstream of every model) run. A test left alone that did not pass in the published build
     reports that result again (same SQL, same rows), so the night's warnings stay on the console and in the summary;
     one that passed is not re-reported: like any check dbt's selection leaves out, Dagster shows it not run tonight
     and its last result stays the published build's (re-reporting the passing ones was some 400 of the night's 1,000
