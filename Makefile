@@ -17,10 +17,10 @@ run: setup
 	$(BIN)/opsready run
 	@$(BIN)/opsready where
 
-## Set up what the tests need (incl. Debian chromium) and run the whole suite on two pytest-xdist workers (tests/conftest.py
-## says which tests share a worker).
+## Set up what the tests need (incl. Debian chromium) and run the whole suite on three pytest-xdist workers, which
+## keep two cores busy while one waits on a subprocess (tests/conftest.py says which tests share a worker).
 test: setup-test
-	$(BIN)/python -m pytest tests -n 2 --dist loadscope --durations=25
+	$(BIN)/python -m pytest tests -n 3 --dist loadscope --durations=25
 
 ## The same dbt project on Apache Spark (docs/scale-out.md): Java 17 and the [spark] extra (dbt-spark, pyspark), then
 ## the real nightly on DuckDB and with OPSREADY_ENGINE=spark (one Thrift server from the pyspark package, stopped

@@ -6,38 +6,41 @@ tests. `small_nightly` is the same estate at scale 0.05 after one real `opsready
 subprocess, so its console is tested too): the first night of every end-to-end test that goes on to change landing
 files, profiles or the warehouse, each on its own copy (`SmallNight.copy_to`), so no test sees another's changes.
 
-`make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadscope`), scheduled by
+`make test` runs the suite on three pytest-xdist workers (`-n 3 --dist loadscope`: on two cores a third worker uses
+the time the others wait on subprocesses), scheduled by
 `pytest_xdist_make_scheduler` below: every module in NIGHTLY_MODULES (their tests read `nightly`, whose in-process
 Dagster result cannot leave the process, and building it twice costs minutes) is one work unit, so one worker runs
 them all and builds `nightly` once; every other module is a unit of its own (its module fixtures built once). The
-nightly unit goes first, then the modules that run whole nights, then the rest, so the other worker takes the rest
+nightly unit goes first, then the modules that run whole nights, then the rest, so the other workers take the rest
 and the session does not end on one long module. Each worker has a dbt target and log folder of its own
 (`DBT_TARGET_PATH`, `DBT_LOG_PATH`): every nightly re-parses the project there for its data root's warehouse, so a
 worker never reads a manifest another is writing. `small_nightly` and `two_nights` (files only) are built once per
-session by the first worker that needs them; the other reads them (`built_once`).
+session by the first worker that needs them; the others read them (`built_once`).
 """
 
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-try:  # pytest-xdist (the test extra) runs `make test` on two workers; without it the hook below is never called
+try:  # pytest-xdist (the test extra) runs `make test` on three workers; without it the hook below is never called
     from xdist import __version__ as xdist_version
     from xdist.scheduler import LoadScopeScheduling
 except ImportError:
     xdist_version, LoadScopeScheduling = None, object
 
+from opsready import cli
 from opsready.paths import Settings
 from opsready.sample import generate
 from orchestration.runtime import run_job
@@ -232,6 +235,25 @@ def dbt_nodes(run_id: str) -> dict[str, list[str]]:
     results = json.loads((folders[0] / "run_results.json").read_text())["results"]
     return {kind: sorted(r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(f"{kind}."))
             for kind in ("test", "model")}
+
+
+def opsready_in_process(*args: str, env: dict[str, str | None], stdin: str = "") -> subprocess.CompletedProcess:
+    """`opsready ARGS` through the command line's own entry (`opsready.cli.main`) in this process, with `env` set
+    (None: unset) and `stdin` on its standard input (not a terminal): its exit status and what it printed, as a process
+    would give them, without an interpreter's start per call. Tests that need the installed command itself (exit
+    through `entry_point`, signals) run it as a process."""
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="") for _ in range(2))  # with .buffer
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.delenv(name, raising=False) if value is None else patch.setenv(name, value)
+        patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+        with redirect_stdout(out), redirect_stderr(err):
+            code = cli.main(list(args))
+    texts = []
+    for stream in (out, err):
+        stream.flush()
+        texts.append(stream.buffer.getvalue().decode("utf-8"))
+    return subprocess.CompletedProcess(["opsready", *args], code, *texts)
 
 
 def cli_env(root: Path) -> dict:

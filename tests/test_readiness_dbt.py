@@ -1,4 +1,5 @@
-"""Readiness gates on hand-written raw rows, through real `dbt build`s (two), plus `opsready gate` via subprocess.
+"""Readiness gates on hand-written raw rows, through real `dbt build`s (two), plus `opsready gate` (as a process, and
+in process).
 
 Estate (company Acme, timezone UTC), evaluated on D = 2025-03-31. A gates file written here (same keys as
 config/gates.yaml) keeps the hand arithmetic small:
@@ -44,6 +45,7 @@ import yaml
 
 from ingest.warehouse import ensure_warehouse
 from opsready.gates import dbt_vars
+from tests.conftest import opsready_in_process
 from tests.dbt_runner import dbt_build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -284,10 +286,14 @@ def test_history_replaces_a_night_and_keeps_the_others(built):
     assert timeline == [(date(2025, 2, 28), 1, None), (D, 4, "advanced")]
 
 
-def _gate(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OPSREADY_DATA": str(root), "DAGSTER_HOME": str(root / "dagster")}
-    env.pop("OPSREADY_WAREHOUSE", None)
-    return subprocess.run([str(OPSREADY), "gate", *args], env=env, capture_output=True, text=True, timeout=120)
+def _gate(root: Path, *args: str, process: bool = False) -> subprocess.CompletedProcess:
+    """`opsready gate ARGS` on the data root `root`: as the installed command in a process of its own (`process`), or
+    through the same entry in this process (tests/conftest.py: the exit status and output a process gives)."""
+    env = {"OPSREADY_DATA": str(root), "DAGSTER_HOME": str(root / "dagster"), "OPSREADY_WAREHOUSE": None}
+    if not process:
+        return opsready_in_process("gate", *args, env=env)
+    return subprocess.run([str(OPSREADY), "gate", *args], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in {**os.environ, **env}.items() if v is not None})
 
 
 def test_gate_cli_exit_codes(built, tmp_path):
@@ -296,11 +302,11 @@ def test_gate_cli_exit_codes(built, tmp_path):
     (root / "warehouse").mkdir(parents=True)
     shutil.copy(built[0], root / "warehouse" / "opsready.duckdb")
 
-    ready = _gate(root, "--plant", "P1")
+    ready = _gate(root, "--plant", "P1", process=True)  # the command a scheduler runs, its exit status
     assert ready.returncode == 0, ready.stdout + ready.stderr
     assert "[PASS] gate 1->2 reason_coverage: 0.9 vs >= 0.899" in ready.stdout
 
-    blocked = _gate(root, "--plant", "P2")
+    blocked = _gate(root, "--plant", "P2", process=True)
     assert blocked.returncode == 1
     assert "[FAIL] gate 2->3 pdm_pilot_with_benefit: 0 vs >= 1" in blocked.stdout
     assert "NOT READY for wave 3" in blocked.stdout

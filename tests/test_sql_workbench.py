@@ -1,19 +1,21 @@
 """`opsready sql` on a small published warehouse made here: every format, -f, stdin, several statements, --output,
-and the read-only lockdown (each forbidden statement refused with a clear message). The real `opsready` command runs
-as a subprocess on a real DuckDB file."""
+and the read-only lockdown (each forbidden statement refused with a clear message), on a real DuckDB file. Each call
+goes through the command line's own entry in this process (`tests.conftest.opsready_in_process`), so some twenty calls
+do not each pay an interpreter's start; `test_version` runs the installed `opsready` command as a process."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.conftest import opsready_in_process
 
 OPSREADY = str(Path(sys.executable).with_name("opsready"))
 
@@ -37,9 +39,8 @@ def root(tmp_path_factory) -> Path:
     return root
 
 
-def sql(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([OPSREADY, "sql", *args], input=stdin if stdin is not None else "", capture_output=True,
-                          text=True, env={**os.environ, "OPSREADY_DATA": str(root)}, timeout=120)
+def sql(root: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return opsready_in_process("sql", *args, env={"OPSREADY_DATA": str(root), "OPSREADY_WAREHOUSE": None}, stdin=stdin)
 
 
 QUERY = "select plant_id, name, oee, opened from marts.plants order by plant_id"
