@@ -330,12 +330,17 @@ def _hash(con: duckdb.DuckDBPyConnection, lf: LandingFile, run_id: str, index: _
         result.sha256 = (index.known_sha256(lf, stat.st_size, stat.st_mtime_ns)
                          or (hashing.result() if hashing is not None else file_sha256(lf.path)))
         if lf.entity is not None:
-            result.profile_sha256 = profile_fingerprint(lf.profile_dir / f"{lf.source}.yaml", lf.entity)
-            result.contract_sha256 = contract_fingerprint(lf.entity)
+            _fingerprint(result, lf)
     except OSError as exc:
         result.message = f"{lf.rel_path}: unreadable file: {exc.strerror}"
         return _record_quarantine(con, result, run_id, UNREADABLE)
     return result
+
+
+def _fingerprint(result: LoadResult, lf: LandingFile) -> None:
+    """The fingerprints of the profile and contract `lf` loads through, which with its bytes make a load's identity."""
+    result.profile_sha256 = profile_fingerprint(lf.profile_dir / f"{lf.source}.yaml", lf.entity)
+    result.contract_sha256 = contract_fingerprint(lf.entity)
 
 
 def _hash_ahead(files: list[LandingFile], index: _LoadIndex, hasher: ThreadPoolExecutor) -> dict[str, Future]:
@@ -639,8 +644,7 @@ def unloaded_files(con: duckdb.DuckDBPyConnection, landing_dir: Path,
             continue
         result = LoadResult(lf.rel_path, lf.entity, lf.source, lf.extract_date, "failed", profile=lf.profile)
         result.sha256 = index.known_sha256(lf, stat.st_size, stat.st_mtime_ns)
-        result.profile_sha256 = profile_fingerprint(lf.profile_dir / f"{lf.source}.yaml", lf.entity)
-        result.contract_sha256 = contract_fingerprint(lf.entity)
+        _fingerprint(result, lf)
         if result.sha256 is None or not index.previous(lf, result)[0]:
             unloaded.append(lf.rel_path)
     return unloaded

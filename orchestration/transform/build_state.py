@@ -55,6 +55,11 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
+def _vars_key(dbt_vars: dict) -> str:
+    """How a build's vars are recorded and looked up: one JSON text, keys sorted."""
+    return json.dumps(dbt_vars, sort_keys=True)
+
+
 def _has_state(con: duckdb.DuckDBPyConnection, column: str) -> bool:
     return con.execute("select count(*) from duckdb_columns() where schema_name = 'audit' "
                        "and table_name = 'dbt_build_state' and column_name = ?", [column]).fetchone()[0] > 0
@@ -67,7 +72,7 @@ def published_build(con: duckdb.DuckDBPyConnection, dbt_vars: dict) -> tuple[str
         return None
     fingerprint = "project_fingerprint" if _has_state(con, "project_fingerprint") else "null"
     return con.execute(f"select manifest, run_results, {fingerprint} from {STATE_TABLE} where dbt_vars = ?",
-                       [json.dumps(dbt_vars, sort_keys=True)]).fetchone()
+                       [_vars_key(dbt_vars)]).fetchone()
 
 
 def changed_sources(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
@@ -105,7 +110,7 @@ def quiet_night(published: Path, landing_dir: Path, dbt_vars: dict) -> datetime 
             if not _has_state(con, "project_fingerprint"):
                 return None
             built = con.execute(f"select built_at from {STATE_TABLE} where dbt_vars = ? and project_fingerprint = ?",
-                                [json.dumps(dbt_vars, sort_keys=True), project_fingerprint()]).fetchone()
+                                [_vars_key(dbt_vars), project_fingerprint()]).fetchone()
             if built is None or ingest.unloaded_files(con, landing_dir):
                 return None
     except duckdb.Error:  # e.g. a warehouse of an older layout: the night builds, and the build says what is wrong
@@ -127,9 +132,8 @@ def unchanged_build(warehouse: Path, run_id: str, dbt_vars: dict, reprocessing: 
     published build's vars that reprocesses nothing, when the ingest changed nothing, `--selector
     changed_since_published --state <state_dir>` (that build's manifest written there); when it changed some sources
     and the project is that build's (`fingerprint`), `--exclude` of the models and tests none of them reaches (what
-    dbt's `source:<changed>+` would select is built). With
-    them that build's test results and a note saying why what is left out stands. Otherwise no arguments (the whole
-    project), no results."""
+    dbt's `source:<changed>+` would select is built). With them that build's test results and a note saying why what
+    is left out stands. Otherwise no arguments (the whole project), no results."""
     if reprocessing:
         return [], {}, ""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -171,4 +175,4 @@ def record_build(warehouse: Path, target_path: Path, dbt_vars: dict, earlier_res
         con.execute(f"create or replace table {STATE_TABLE} (built_at timestamp, dbt_vars varchar, "
                     "manifest varchar, run_results varchar, project_fingerprint varchar)")
         con.execute(f"insert into {STATE_TABLE} values (current_timestamp, ?, ?, ?, ?)",
-                    [json.dumps(dbt_vars, sort_keys=True), manifest, json.dumps(run_results), fingerprint])
+                    [_vars_key(dbt_vars), manifest, json.dumps(run_results), fingerprint])

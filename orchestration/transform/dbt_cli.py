@@ -3,8 +3,9 @@ the same resource without two start-up costs it pays on every run for things ops
 
 The two costs (a few seconds on every night that runs dbt, on 2 cores; `make bench` shows the difference in its
 "stock dbt resource" row against the +1-day nights): `dbt --version` in a subprocess to learn the version (the
-venv's own dbt runs, whose version is the installed dbt-core's), and dbt's macros loaded in process to hand an adapter to the row-count and
-column-metadata fetchers (never called here; dagster-dbt runs without one for dbt Fusion). Both are private methods
+venv's own dbt runs, whose version is the installed dbt-core's), and dbt's macros loaded in process to hand an
+adapter to the row-count and column-metadata fetchers (never called here; dagster-dbt runs without one for dbt
+Fusion). Both are private methods
 of `DbtCliResource`, so the override applies only when the installed dagster-dbt is `LEAN_START_VERSION`; on any
 other version, or with `OPSREADY_DBT_RESOURCE=stock`, the stock resource runs: an upgrade may slow a night, never
 break it.
