@@ -195,7 +195,7 @@ SIGPIPE_EXIT = 141  # what a shell reports for a process killed by SIGPIPE (128 
 def entry_point() -> None:
     """`opsready` and `python -m opsready.cli`: run the command, run the exit handlers (logging's flush among them),
     then leave without the interpreter's teardown. After a nightly the process holds millions of objects (Dagster's
-    definitions, the dbt manifest, the run's events) whose one-by-one release took 1.5-2 s of every run, measured; by
+    definitions, the dbt manifest, the run's events) whose one-by-one release costs seconds of every run; by
     then every warehouse, report and Dagster write is committed and closed (no DuckDB connection is left open)."""
     try:
         code = main()

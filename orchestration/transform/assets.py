@@ -44,10 +44,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             args += ["--target", "spark"]
             prepare_spark_raw(context, dbt, project.manifest_path, where.working_warehouse, where.lake_dir)
         elif where.published_warehouse.exists():
-            # An incremental night: a few hundred small models and tests, so more of them at once (measured: a quiet
-            # build at ten times the sample went from 52 s to 38 s). The first build keeps the profile's 1 thread:
-            # DuckDB runs each query on every core, and side by side its big window queries compete for the memory
-            # limit and spill (at ten times the sample: 95 s with 2 threads, 80 s with 1).
+            # An incremental night: many small models and tests, whose per-node overhead overlaps when several run
+            # at once. The first build keeps the profile's 1 thread: DuckDB runs each query on every core, and side
+            # by side its big window queries compete for the memory limit and spill.
             args += ["--threads", str(INCREMENTAL_THREADS)]
         with tempfile.TemporaryDirectory(prefix="opsready-dbt-state-") as state_dir:
             # dbt lets a --selector override the --select dagster-dbt adds for the whole asset. The published build's

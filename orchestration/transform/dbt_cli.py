@@ -23,12 +23,10 @@ from orchestration.transform.project import dbt_executable
 LEAN_START_VERSION = "0.29.27"  # the dagster-dbt release whose private methods the lean resource overrides
 
 # dbt's file log (dbt.log in the run's target folder) at info: node results, warnings and errors. At debug (dbt's
-# default) it also writes every SQL statement, 8 MB a night, and its threads queue on the log file's lock: measured
-# on a built warehouse ten times the sample, 3 runs each way, 4-6 s less CPU and 2-7 s less wall time per build.
+# default) it also writes every SQL statement, megabytes a night, and dbt's threads queue on the log file's lock.
 # Failing SQL still reaches the Dagster log and run_results.json; compiled SQL stays under the run's target folder.
 # As text, not JSON: dagster-dbt reads dbt's JSON lines on stdout, and writing each event as JSON a second time for
-# the file cost dbt 0.4-0.9 s of interpreter time on a +1-day night at ten times the sample (py-spy --gil, 2 runs
-# each way). No colour codes in either log.
+# the file costs dbt interpreter time on every node. No colour codes in either log.
 DBT_GLOBAL_FLAGS = ["--log-level-file", "info", "--log-format-file", "text", "--no-use-colors", "--no-use-colors-file"]
 
 
