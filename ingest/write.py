@@ -47,10 +47,13 @@ class Written:
 
 
 def _sql_literal(value) -> str:
-    """A date or timestamp as a SQL literal (a literal, not a parameter, so DuckDB's zone maps skip the history)."""
+    """A date, timestamp or text as a SQL literal (a literal, not a parameter, so DuckDB's zone maps skip the
+    history)."""
     if isinstance(value, datetime):
         return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    return f"DATE '{value.isoformat()}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _arrow(frame: pl.DataFrame):
@@ -64,6 +67,24 @@ def _windows(entity: Entity, files: list[FileRows]) -> list[tuple | None]:
         return [None] * len(files)
     spans = [(f.typed[timed[0]].min(), f.typed[timed[0]].max()) for f in files]
     return [span if span[0] is not None else None for span in spans]
+
+
+def _source_windows(files: list[FileRows], windows: list[tuple | None]) -> dict[str, tuple | None]:
+    """Each source's (earliest, latest) over its files of the batch that have rows; None: unbounded (a file of it
+    has no time window). Per source, not per batch: a batch of two sources whose months are out of step would
+    otherwise make each source search the other's months."""
+    spans: dict[str, tuple | None] = {}
+    for f, w in zip(files, windows):
+        if not f.typed.height:
+            continue
+        if w is None or (f.source in spans and spans[f.source] is None):
+            spans[f.source] = None
+        elif f.source in spans:
+            low, high = spans[f.source]
+            spans[f.source] = (min(low, w[0]), max(high, w[1]))
+        else:
+            spans[f.source] = w
+    return spans
 
 
 def _overlap_in_batch(files: list[FileRows], windows: list[tuple | None]) -> bool:
@@ -80,32 +101,34 @@ def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity: Entity, files: l
     source (the file's own extract date was deleted first when it replaces it), or in an earlier file of the batch
     from the same source (that file keeps it). Snapshots repeat their keys by design: none.
 
-    The key's time column bounds the search to the batch's time window (so a night does not scan the history), and
-    each part of the search runs only when it can find something: `raw` holds rows of the batch's sources in that
-    window, or two files of one source overlap in time. Month after month of new events costs one count."""
+    The key's time column bounds the search to each source's time window in the batch (so a night does not scan
+    the history), and each part of the search runs only when it can find something: `raw` holds rows of that
+    source in its window, or two files of one source overlap in time. Month after month of new events costs one
+    count per source."""
     empty = pl.DataFrame(schema={_PART: pl.Int32, "_row": pl.Int64, "_file": pl.String})
     if entity.snapshot or not any(f.typed.height for f in files):
         return empty
     key = [f'"{c}"' for c in entity.key]
     windows = _windows(entity, files)
-    window = ""
-    known = [w for w in windows if w is not None]
-    if known and len(known) == len([f for f in files if f.typed.height]):
-        timed = next(c for c in entity.key if entity.column(c).type in ("DATE", "TIMESTAMP"))
-        low, high = min(w[0] for w in known), max(w[1] for w in known)
-        window = f' AND r."{timed}" BETWEEN {_sql_literal(low)} AND {_sql_literal(high)}'
-    sources = sorted({f.source for f in files})
-    in_raw = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM raw.{entity.name} r WHERE r._source IN "
-                         f"({', '.join('?' * len(sources))}){window} LIMIT 1)", sources).fetchall()[0][0]
+    timed = next((c for c in entity.key if entity.column(c).type in ("DATE", "TIMESTAMP")), None)
+
+    def in_window(source: str, span: tuple | None) -> str:
+        bounded = "" if span is None else (f' AND r."{timed}" BETWEEN {_sql_literal(span[0])} '
+                                           f'AND {_sql_literal(span[1])}')
+        return f"r._source = {_sql_literal(source)}{bounded}"
+
+    searched = [in_window(source, span) for source, span in sorted(_source_windows(files, windows).items())
+                if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM raw.{entity.name} r "
+                               f"WHERE {in_window(source, span)} LIMIT 1)").fetchall()[0][0]]
     in_batch = _overlap_in_batch(files, windows)
-    if not in_raw and not in_batch:
+    if not searched and not in_batch:
         return empty
     same_key = " AND ".join(f"b.{c} = r.{c}" for c in key)
     same_repeated = " AND ".join(f"b.{c} = k.{c}" for c in key)
-    earlier = (f"""SELECT b.{_PART}, b._row, min(r._file) AS _file FROM b
-                   JOIN raw.{entity.name} r ON r._source = b._source AND {same_key}{window}
-                   GROUP BY b.{_PART}, b._row""" if in_raw
-               else f"SELECT {_PART}, _row, _file FROM b WHERE false")
+    earlier = " UNION ALL ".join(f"""SELECT b.{_PART}, b._row, min(r._file) AS _file FROM b
+                   JOIN raw.{entity.name} r ON r._source = b._source AND {same_key} AND {condition}
+                   GROUP BY b.{_PART}, b._row""" for condition in searched) or (
+        f"SELECT {_PART}, _row, _file FROM b WHERE false")
     within = (f"""SELECT b.{_PART}, b._row, p._file FROM b
                   JOIN (SELECT _source, {', '.join(key)}, min({_PART}) AS first_part FROM b
                         GROUP BY ALL HAVING count(*) > 1) k ON k._source = b._source AND {same_repeated}

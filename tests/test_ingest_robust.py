@@ -146,6 +146,47 @@ def test_a_resent_event_extract_with_other_line_ends_does_not_load_its_rows_twic
                        ).fetchall() == [("SETUP",)]
 
 
+def test_resent_keys_of_two_sources_in_one_batch_are_each_found_in_their_own_history(tmp_path):
+    """One batch holds a GlobalTech and a MidState extract whose months are far apart; each re-sends one interval
+    of its own source's earlier extract (loaded the night before). Both are quarantined naming their own earlier
+    file, the same key from the other source is not a repeat, and everything else loads."""
+    landing = tmp_path / "landing"
+
+    put(landing, "mes-globaltech/2024-01-31/machine_states.csv", "\n".join(
+        [MACHINE_STATES_HEADER, "GT1,WC-1,2024-01-31T08:00:00Z,2024-01-31T09:00:00Z,Run,", ""]).encode())
+    earlier_ms = pl.DataFrame({"plant": ["MS1"], "workcenter": ["WC-1"], "ts_start": ["2025-12-31 08:00"],
+                               "ts_end": ["2025-12-31 09:00"], "state_code": ["1"], "reason": [None]})
+    earlier_ms = earlier_ms.with_columns(pl.col("ts_start", "ts_end").str.to_datetime("%Y-%m-%d %H:%M"))
+    (landing / "mes-midstate" / "2025-12-31").mkdir(parents=True)
+    earlier_ms.write_parquet(landing / "mes-midstate" / "2025-12-31" / "state_events.parquet")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    assert [r.status for r in load_entity(con, "machine_states", landing, "run-1")] == ["loaded", "loaded"]
+    # the next night: both sources re-send their interval with one new one each, in one batch
+    put(landing, "mes-globaltech/2024-02-29/machine_states.csv", "\n".join(
+        [MACHINE_STATES_HEADER, "GT1,WC-1,2024-01-31T08:00:00Z,2024-01-31T09:00:00Z,Run,",
+         "GT1,WC-1,2024-02-01T08:00:00Z,2024-02-01T09:00:00Z,Idle,", ""]).encode())
+    later_ms = pl.concat([earlier_ms, earlier_ms.with_columns(
+        pl.col("ts_start", "ts_end") + pl.duration(days=1), pl.lit("GT1").alias("plant"))])
+    # MidState's second row has GlobalTech's plant and a key GlobalTech never loaded: new
+    (landing / "mes-midstate" / "2026-01-31").mkdir(parents=True)
+    later_ms.write_parquet(landing / "mes-midstate" / "2026-01-31" / "state_events.parquet")
+    results = {r.file: r for r in load_entity(con, "machine_states", landing, "run-2")}
+    gt, ms = results["mes-globaltech/2024-02-29/machine_states.csv"], results[
+        "mes-midstate/2026-01-31/state_events.parquet"]
+    assert (gt.status, gt.rows_read, gt.rows_loaded, gt.rows_quarantined) == ("loaded", 2, 1, 1)
+    assert (ms.status, ms.rows_read, ms.rows_loaded, ms.rows_quarantined) == ("loaded", 2, 1, 1)
+    assert "loaded before from mes-globaltech/2024-01-31/machine_states.csv" in gt.warnings[-1]
+    assert "loaded before from mes-midstate/2025-12-31/state_events.parquet" in ms.warnings[-1]
+    assert con.execute("SELECT file, raw_value FROM audit.quarantine ORDER BY file").fetchall() == [
+        ("mes-globaltech/2024-02-29/machine_states.csv", "GT1|WC-1|2024-01-31 08:00:00"),
+        ("mes-midstate/2026-01-31/state_events.parquet", "MS1|WC-1|2025-12-31 08:00:00")]
+    assert con.execute("SELECT _source, plant_id, started_at::VARCHAR FROM raw.machine_states ORDER BY 1, 3"
+                       ).fetchall() == [
+        ("mes-globaltech", "GT1", "2024-01-31 08:00:00"), ("mes-globaltech", "GT1", "2024-02-01 08:00:00"),
+        ("mes-midstate", "MS1", "2025-12-31 08:00:00"), ("mes-midstate", "GT1", "2026-01-01 08:00:00")]
+    assert sum_rule_holds(con)
+
+
 # --- files and folders that cannot be read or placed ---------------------------------------------------------------
 
 def test_links_out_of_the_landing_folder_are_refused_unread(tmp_path):
