@@ -136,17 +136,22 @@ def _parse_temporal(text: pl.Series, fmt: dict, target: str, excel: bool) -> pl.
     # Polars caches each distinct text it parses: worth it for dates, which repeat; timestamps rarely do, and
     # without the cache a million of them parse in half the time.
     cache = target == "DATE"
-    result = None
-    for f in formats:
-        if result is not None and result.null_count() == text.null_count():
-            break  # every value parsed: the other formats cannot add anything
+
+    def parse(cells: pl.Series, f: str) -> pl.Series:
         if f in ("%Y-%m-%d %H:%M:%S",) and target == "DATE":
-            parsed = text.str.strptime(pl.Datetime("us"), f, strict=False, cache=cache).dt.date()
-        elif dtype == pl.Datetime("us") and "%H" not in f:
-            parsed = text.str.strptime(pl.Date, f, strict=False, cache=cache).cast(pl.Datetime("us"))
-        else:
-            parsed = text.str.strptime(dtype, f, strict=False, cache=cache)
-        result = parsed if result is None else result.fill_null(parsed)
+            return cells.str.strptime(pl.Datetime("us"), f, strict=False, cache=cache).dt.date()
+        if dtype == pl.Datetime("us") and "%H" not in f:
+            return cells.str.strptime(pl.Date, f, strict=False, cache=cache).cast(pl.Datetime("us"))
+        return cells.str.strptime(dtype, f, strict=False, cache=cache)
+
+    result = parse(text, formats[0])
+    for f in formats[1:]:
+        unparsed = result.is_null() & text.is_not_null()
+        if not unparsed.any():
+            break  # every value parsed: the other formats cannot add anything
+        # only the cells no format has parsed yet: a few typos must not parse a million cells again
+        positions = unparsed.arg_true()
+        result = result.scatter(positions, parse(text.gather(positions), f))
     if excel or fmt.get("excel_serial_dates"):
         result = result.fill_null(_excel_serial(text, target == "TIMESTAMP"))
     return result
@@ -193,6 +198,78 @@ def _implausible(values: pl.Series, target: str, fmt: dict, extract_date: date) 
     return (too_late | too_early).fill_null(False)
 
 
+DISTINCT_SAMPLE = 10_000  # rows sampled to tell a column of few distinct values (_per_distinct)
+
+
+def _type_cells(source: pl.Series, column, fmt: dict, null_values: set[str], code_map: dict | None, excel: bool,
+                extract_date: date | None) -> tuple[pl.Series, dict[str, pl.Series]]:
+    """One column's cells typed, and a mask per quarantine reason (implausible_date, unparseable_date,
+    unparseable_number, control_character, missing_required, out_of_domain). Every step depends on the cell's
+    value alone, so the result for a cell is the same whatever the other cells are (_per_distinct relies on it)."""
+    target = column.type
+    failed, reason = None, None
+    if target == "BOOLEAN" and source.dtype == pl.Boolean:
+        values = source
+    elif target == "BOOLEAN":
+        raw = _as_text(source)
+        values = _parse_boolean(raw, fmt)
+        present = _clean(raw, null_values - {v for v in fmt.get("false_values", [])}).is_not_null()
+        failed, reason = present & values.is_null(), "out_of_domain"
+    elif target in ("DATE", "TIMESTAMP") and source.dtype.is_temporal():
+        values = _native_temporal(source, target)
+    elif target in ("DOUBLE", "BIGINT") and source.dtype.is_numeric():
+        values = source.cast(POLARS_TYPES[target], strict=False)
+        failed, reason = source.is_not_null() & values.is_null(), "unparseable_number"
+    else:
+        text = _clean(_as_text(source), null_values)
+        if code_map:
+            text = text.replace(code_map)
+        if target == "VARCHAR":
+            if column.text:
+                if text.str.contains_any(CONTROL_IN_TEXT_CHARS).any():
+                    text = text.str.replace_all(CONTROL_IN_TEXT, "")
+            else:
+                control = text.str.contains_any(CONTROL_CHARS).fill_null(False)
+                if control.any():
+                    failed, reason = control, "control_character"
+            if column.upper:
+                text = text.str.to_uppercase()
+            values = text
+        elif target in ("DATE", "TIMESTAMP"):
+            values = _parse_temporal(text, fmt, target, excel)
+            failed, reason = text.is_not_null() & values.is_null(), "unparseable_date"
+        else:
+            values = _parse_number(text, fmt, integer=target == "BIGINT")
+            failed, reason = text.is_not_null() & values.is_null(), "unparseable_number"
+    failing = {}
+    if column.observed and extract_date is not None and target in ("DATE", "TIMESTAMP"):
+        failing["implausible_date"] = _implausible(values, target, fmt, extract_date)
+    if failed is not None:
+        failing[reason] = failed
+    if column.required:
+        failing["missing_required"] = values.is_null() if failed is None else (values.is_null() & ~failed)
+    if column.domain:
+        failing["out_of_domain"] = values.is_not_null() & ~values.is_in(list(column.domain))
+    return values, failing
+
+
+def _per_distinct(source: pl.Series, type_cells) -> tuple[pl.Series, dict[str, pl.Series]]:
+    """`type_cells(cells)` for a text column, computed once per distinct value and spread back to the rows when
+    the column has few distinct values (plants, work centers, states, reason codes, quantities: a few hundred in a
+    million rows), else on the column itself. Trimming, code maps, checks and parsing then cost a few hundred
+    values, and the column one dictionary encoding and a gather per result."""
+    height = source.len()
+    if source.dtype != pl.String or height < 4 * DISTINCT_SAMPLE or (
+            source.gather_every(height // DISTINCT_SAMPLE).n_unique() > DISTINCT_SAMPLE // 10):
+        return type_cells(source)
+    distinct = source.unique().drop_nulls()
+    if distinct.len() > height // 10:
+        return type_cells(source)
+    codes = source.cast(pl.Enum(distinct)).to_physical().cast(pl.UInt32).fill_null(distinct.len())  # null: last
+    values, failing = type_cells(distinct.append(pl.Series([None], dtype=pl.String)))
+    return values.gather(codes), {reason: mask.gather(codes) for reason, mask in failing.items()}
+
+
 def _key_text(sources: list[pl.Series], positions: pl.Series) -> pl.Series:
     """The key's source cells at the given frame positions as text joined by `|`, e.g. `P100|WC-1|2025-01-01`."""
     cells = [_as_text(s.gather(positions)).fill_null("") for s in sources]
@@ -203,9 +280,10 @@ def _later_of_key(frame: pl.DataFrame, key: list[str]) -> pl.Series | None:
     """True for each row whose key an earlier row of the frame holds; None when no key repeats. The key's columns
     are hashed to one number per row first, and only the rows whose number repeats (few or none) are compared by
     value: equal keys hash alike, so no repeat is missed, at a fraction of the cost of comparing every key."""
-    candidates = frame.select(pl.struct(key).hash(0).is_duplicated())[:, 0]
-    if not candidates.any():
+    hashes = frame.select(pl.struct(key).hash(0))[:, 0]
+    if hashes.n_unique() == hashes.len():  # the common case, told by counting alone
         return None
+    candidates = hashes.is_duplicated()
     later = frame.filter(candidates).select(pl.struct(key).is_first_distinct().not_())[:, 0]
     if not later.any():
         return None
@@ -255,61 +333,14 @@ def apply_contract(frame: pl.DataFrame, entity: Entity, mapping: EntityMapping, 
                 problems.append(_quarantine_rows(rows, unmatched, name, key, "lookup_missing"))
         if name in entity.key:
             key_sources[name] = source
-        failed = None
-        if target == "BOOLEAN" and source.dtype == pl.Boolean:
-            values = source
-        elif target == "BOOLEAN":
-            raw = _as_text(source)
-            values = _parse_boolean(raw, fmt)
-            present = _clean(raw, null_values - {v for v in fmt.get("false_values", [])}).is_not_null()
-            failed = present & values.is_null()
-            reason = "out_of_domain"
-        elif target in ("DATE", "TIMESTAMP") and source.dtype.is_temporal():
-            values = _native_temporal(source, target)
-        elif target in ("DOUBLE", "BIGINT") and source.dtype.is_numeric():
-            values = source.cast(POLARS_TYPES[target], strict=False)
-            failed = source.is_not_null() & values.is_null()
-            reason = "unparseable_number"
-        else:
-            text = _clean(_as_text(source), null_values)
-            code_map = mapping.codes.get(name)
-            if code_map:
-                text = text.replace(code_map)
-            if target == "VARCHAR":
-                if column.text:
-                    if text.str.contains_any(CONTROL_IN_TEXT_CHARS).any():
-                        text = text.str.replace_all(CONTROL_IN_TEXT, "")
-                else:
-                    control = text.str.contains_any(CONTROL_CHARS).fill_null(False)
-                    if control.any():
-                        failed, reason = control, "control_character"
-                if column.upper:
-                    text = text.str.to_uppercase()
-                values = text
-            elif target in ("DATE", "TIMESTAMP"):
-                values = _parse_temporal(text, fmt, target, excel)
-                failed, reason = text.is_not_null() & values.is_null(), "unparseable_date"
-            else:
-                values = _parse_number(text, fmt, integer=target == "BIGINT")
-                failed, reason = text.is_not_null() & values.is_null(), "unparseable_number"
-        values = values.alias(name)
-        if column.observed and extract_date is not None and target in ("DATE", "TIMESTAMP"):
-            implausible = _implausible(values, target, fmt, extract_date)
-            if implausible.any():
-                problems.append(_quarantine_rows(rows, implausible, name, source, "implausible_date"))
-        if failed is not None and failed.any():
-            problems.append(_quarantine_rows(rows, failed, name, source, reason))
-        if column.required:
-            missing = values.is_null() if failed is None else (values.is_null() & ~failed)
-            if unmatched is not None:
-                missing = missing & ~unmatched
-            if missing.any():
-                problems.append(_quarantine_rows(rows, missing, name, source, "missing_required"))
-        if column.domain:
-            outside = values.is_not_null() & ~values.is_in(list(column.domain))
-            if outside.any():
-                problems.append(_quarantine_rows(rows, outside, name, source, "out_of_domain"))
-        typed[name] = values
+        values, failing = _per_distinct(source, lambda cells: _type_cells(
+            cells, column, fmt, null_values, mapping.codes.get(name), excel, extract_date))
+        for reason, mask in failing.items():
+            if reason == "missing_required" and unmatched is not None:
+                mask = mask & ~unmatched
+            if mask.any():
+                problems.append(_quarantine_rows(rows, mask, name, source, reason))
+        typed[name] = values.alias(name)
     canonical = pl.DataFrame(list(typed.values())).with_columns(rows, pl.int_range(height, dtype=pl.Int64)
                                                                 .alias("_pos"))
     key = list(entity.key)

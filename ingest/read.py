@@ -100,13 +100,31 @@ def read_csv_text(path: Path, fmt: dict, file: str, headers: tuple[str, ...] | N
     blank = b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"
     if not data[:4096].strip(blank) and not data.strip(blank):  # the whole file only when its start is blank
         raise FileFault(file, "empty file: no header and no rows")
-    text = decode_text(data, fmt.get("encoding", "utf-8"), file)
+    encoding = fmt.get("encoding", "utf-8")
+    if _is_utf8(fmt) and data[:2] not in UTF16_BOMS:
+        # UTF-8 as delivered: Polars checks every byte as it parses, and only the lines looked at here are decoded
+        # (a file that is not UTF-8 is then decoded whole by decode_text, which names the byte and line)
+        payload = data.removeprefix(b"\xef\xbb\xbf")
+    else:
+        payload = decode_text(data, encoding, file).encode("utf-8")
+
+    def text_of(part: bytes) -> str:
+        try:
+            return part.decode("utf-8")
+        except UnicodeDecodeError:
+            decode_text(data, encoding, file)  # raises the FileFault that says where
+            raise
+
     delimiter = fmt.get("delimiter", ",")
     skip_rows = int(fmt.get("skip_rows", 0))
-    lines = text.split("\n", skip_rows + 1)  # never split a large file whole
-    if len(lines) - 1 + (0 if text.endswith("\n") else 1) <= skip_rows:  # fewer line ends than skip_rows + 1
+    line_ends = payload.count(b"\n")
+    if min(line_ends, skip_rows + 1) + (0 if payload.endswith(b"\n") else 1) <= skip_rows:
         raise FileFault(file, f"empty file: fewer than {skip_rows + 1} lines, no header row")
-    header_line = lines[skip_rows].rstrip("\r")
+    start = 0
+    for _ in range(skip_rows):
+        start = payload.index(b"\n", start) + 1
+    end = payload.find(b"\n", start)
+    header_line = text_of(payload[start:end if end >= 0 else len(payload)]).rstrip("\r")
     header_fields = next(csv.reader([header_line], delimiter=delimiter), [])
     first = "first row" if headers else "header"
     if len(header_fields) < 2 and len(header_line) > 0 and delimiter not in header_line and (
@@ -123,21 +141,21 @@ def read_csv_text(path: Path, fmt: dict, file: str, headers: tuple[str, ...] | N
         if repeated:
             raise FileFault(file, f"ambiguous header: column name(s) {', '.join(map(repr, repeated))} appear more "
                                   "than once; the source system must name each column once")
-    if not text.endswith(("\n", "\r")):
-        last_break = max(text.rfind("\n"), text.rfind("\r"))
-        data_rows = text.count("\n") - skip_rows  # complete lines after the header
+    if not payload.endswith((b"\n", b"\r")):
+        last_break = max(payload.rfind(b"\n"), payload.rfind(b"\r"))
+        data_rows = line_ends - skip_rows  # complete lines after the header
         if last_break >= 0 and data_rows >= 1:
-            last = next(csv.reader([text[last_break + 1:]], delimiter=delimiter), [])
+            last = next(csv.reader([text_of(payload[last_break + 1:])], delimiter=delimiter), [])
             if len(last) < len(header_fields):
                 raise FileFault(file, f"truncated file: the last line (data row {data_rows}) has "
                                       f"{len(last)} of {len(header_fields)} fields and no line end")
     try:
-        payload = data.removeprefix(b"\xef\xbb\xbf") if _is_utf8(fmt) else text.encode("utf-8")
         # bytes, not a BytesIO: Polars parses bytes in parallel in place (a file object costs it four times as much)
         frame = pl.read_csv(payload, separator=delimiter, has_header=headers is None,
                             new_columns=list(headers) if headers else None,
                             infer_schema=False, skip_rows=skip_rows, quote_char=fmt.get("quote", '"'))
     except pl.exceptions.ComputeError as exc:
+        text = text_of(payload)  # not UTF-8: the FileFault names the byte and line
         ragged = _first_ragged_row(text, delimiter, skip_rows)
         if ragged:
             raise FileFault(file, f"malformed row: data row {ragged[0]} has {ragged[1]} fields, "
