@@ -545,6 +545,7 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     files.sort(key=lambda f: (f.extract_date, f.source, f.rel_path))
     results: list[LoadResult] = []
     index = _LoadIndex(con, entity)
+    snapshot = ENTITIES[entity].snapshot
     inflight: deque[_Pending] = deque()  # submitted to the reader, in file order
     batch: list[_Parsed] = []  # parsed, waiting to be sent to Great Expectations
     validating: list[tuple[list[_Parsed], Future]] = []  # at most one batch: being validated, waiting for its write
@@ -588,10 +589,11 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
                 results.append(hashed)
                 continue
             waiting = [*inflight, *batch, *(p for sent, _ in validating for p in sent)]
-            if any((w.lf.source, w.lf.extract_date) == (lf.source, lf.extract_date)
-                   or w.result.sha256 == hashed.sha256 for w in waiting):
-                # A later file of the same source and date, or the same bytes: the skip/replace decision below
-                # must see the earlier one written first.
+            if any(w.lf.source == lf.source and (w.lf.extract_date == lf.extract_date or (
+                    not snapshot and w.result.sha256 == hashed.sha256)) for w in waiting):
+                # A later file of the same source and date, or an event file with the same bytes: the skip/replace
+                # decision below must see the earlier one written first. (A snapshot's bytes load once per extract
+                # date, so the same master data month after month does not wait: _LoadIndex.previous.)
                 collect(0)
                 flush()
                 drain()
