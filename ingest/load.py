@@ -525,7 +525,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, writable: list[_Parsed]) -> Non
 def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, run_id: str,
                 run_expectations: bool = True, profile_dir: Path = PROFILE_DIR,
                 batch_rows: int = BATCH_ROWS, validate_frames: Callable | None = None,
-                found: list[LandingFile] | None = None) -> list[LoadResult]:
+                found: list[LandingFile] | None = None, ensure: bool = True) -> list[LoadResult]:
     """Load every landing file of `entity` not loaded yet, in extract-date order; one LoadResult per file.
 
     `found`: the landing folder's files as `discover(landing_dir, profile_dir)` returned them, when the caller loads
@@ -535,10 +535,12 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     runs once per batch of about `batch_rows` rows (split by file if anything fails) on a validator thread while
     this thread writes the previous batch (`validate_frames` runs the suite: ingest.gx's in this process unless
     given, e.g. ingest.gx_process's); each file is written in its own transaction, in file order. Never raises for
-    a bad file (status `quarantined`, message names the file and the fault)."""
+    a bad file (status `quarantined`, message names the file and the fault). `ensure=False`: the caller has created
+    the warehouse's tables already (load_entities, whose lanes must not change the catalog side by side)."""
     if entity not in ENTITIES:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
-    ensure_warehouse(con)
+    if ensure:
+        ensure_warehouse(con)
     if found is None:
         found = discover(Path(landing_dir), profile_dir)
     files = [f for f in found if f.entity == entity]
@@ -610,6 +612,52 @@ def load_entity(con: duckdb.DuckDBPyConnection, entity: str, landing_dir: Path, 
     _write_logs(con, [r for r in results if r.status == "skipped"], run_id)  # one insert for all of them
     order = {lf.rel_path: i for i, lf in enumerate(files)}
     return sorted(results, key=lambda r: order[r.file])  # in file order, as they were found
+
+
+HEAVY_SHARE = 0.1  # an entity with more than this share of the landing bytes loads in the heavy lane
+
+
+def entity_lanes(entities: list[str], found: list[LandingFile]) -> list[list[str]]:
+    """`entities` in the lanes load_entities runs side by side: those with more than HEAVY_SHARE of the landing
+    bytes, and the rest (an empty lane left out); each in `entities` order."""
+    size = dict.fromkeys(entities, 0)
+    for lf in found:
+        if lf.entity in size and lf.error is None:
+            try:
+                size[lf.entity] += lf.path.stat().st_size
+            except OSError:
+                pass  # load_entity says why
+    total = sum(size.values())
+    heavy = [e for e in entities if total and size[e] > HEAVY_SHARE * total]
+    return [lane for lane in (heavy, [e for e in entities if e not in heavy]) if lane]
+
+
+def load_entities(con: duckdb.DuckDBPyConnection, entities: list[str], landing_dir: Path, run_id: str,
+                  found: list[LandingFile], validate_frames: Callable | None = None) -> dict[str, list[LoadResult]]:
+    """`load_entity` for each of `entities`, in two lanes side by side, each on a cursor of its own: the heavy
+    entities (each more than HEAVY_SHARE of the landing bytes: the MES events) one after the other, and the rest
+    one after the other. The rest are many small files whose time is mostly waiting (on Great Expectations, on each
+    batch's write), which the heavy lane's work fills; two heavy entities never load at once, so memory stays that
+    of one. Different entities write different raw tables, and the audit tables only take appends, so the lanes'
+    transactions cannot conflict. The results per entity, in `entities` order; an exception in a lane is raised
+    once both lanes have ended."""
+    ensure_warehouse(con)
+    lanes = entity_lanes(entities, found)
+
+    def load_lane(names: list[str]) -> dict[str, list[LoadResult]]:
+        cursor = con.cursor()
+        try:
+            return {name: load_entity(cursor, name, landing_dir, run_id, validate_frames=validate_frames,
+                                      found=found, ensure=False) for name in names}
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=len(lanes) or 1, thread_name_prefix="ingest-lane") as pool:
+        running = [pool.submit(load_lane, lane) for lane in lanes]
+        loaded = {}
+        for lane in running:
+            loaded.update(lane.result())
+    return {name: loaded[name] for name in entities}
 
 
 def record_unmapped_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, run_id: str) -> list[LoadResult]:

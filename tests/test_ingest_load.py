@@ -8,10 +8,15 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import yaml
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from ingest import load_entity  # noqa: E402
+from ingest import discover, load_entities, load_entity  # noqa: E402
+from ingest.entities import ENTITIES  # noqa: E402
+from ingest.load import entity_lanes  # noqa: E402
+from ingest.profiles import PROFILE_DIR  # noqa: E402
+from opsready.sample import generate  # noqa: E402
 from ingest.gx import blocking_failures, validate_frame  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "bad_inputs" / "cases"
@@ -252,3 +257,47 @@ def test_an_older_load_log_gains_the_file_stat_columns(tmp_path):
     assert columns[-5:] == ["file_bytes", "file_modified_ns", "reason", "profile_sha256", "contract_sha256"]
     assert len(columns) == 19
     assert con.execute("SELECT load_id, file_bytes FROM audit.load_log").fetchall() == [("old", None)]
+
+
+def test_two_lanes_side_by_side_load_exactly_what_one_entity_after_another_loads(tmp_path):
+    """The landing step's two lanes (ingest.load_entities) against load_entity entity by entity, on the sample
+    estate at scale 0.05 with its planted faults: the same raw rows, load-log outcomes and quarantine rows."""
+    generate(tmp_path, scale=0.05)
+    landing = tmp_path / "landing"
+    found = discover(landing)
+    # the heavy lane, worked out from the profiles' file names and the files' sizes alone: more than a tenth of the
+    # landing bytes
+    file_entities = {}  # (source, file name) -> the entities read from it (a workbook: one per sheet)
+    for profile in PROFILE_DIR.glob("*.yaml"):
+        document = yaml.safe_load(profile.read_text())
+        for name, entity in document["entities"].items():
+            file_name = entity.get("file") or document["format"].get("file")
+            file_entities.setdefault((profile.stem, file_name), []).append(name)
+    size = {}
+    for path in landing.glob("*/*/*"):
+        for name in file_entities.get((path.parent.parent.name, path.name), []):
+            size[name] = size.get(name, 0) + path.stat().st_size
+    heavy = [e for e in ENTITIES if size.get(e, 0) > sum(size.values()) / 10]
+    assert heavy and entity_lanes(list(ENTITIES), found) == [heavy, [e for e in ENTITIES if e not in heavy]]
+    side_by_side = duckdb.connect(str(tmp_path / "lanes.duckdb"))
+    by_lane = load_entities(side_by_side, list(ENTITIES), landing, "run-1", found)
+    one_by_one = duckdb.connect(str(tmp_path / "sequential.duckdb"))
+    sequential = {e: load_entity(one_by_one, e, landing, "run-1", found=found) for e in ENTITIES}
+    assert list(by_lane) == list(ENTITIES)
+    outcome = lambda results: [(r.file, r.status, r.rows_read, r.rows_loaded, r.rows_quarantined, r.reason)  # noqa: E731
+                               for r in results]
+    assert {e: outcome(r) for e, r in by_lane.items()} == {e: outcome(r) for e, r in sequential.items()}
+    one_by_one.close()
+    side_by_side.execute(f"ATTACH '{tmp_path / 'sequential.duckdb'}' AS seq (READ_ONLY)")
+    tables = [f"raw.{e}" for e in ENTITIES] + ["audit.quarantine"]
+    for table in tables:
+        lineage_free = "* EXCLUDE (_load_id)" if table.startswith("raw.") else "* EXCLUDE (load_id)"
+        differ = side_by_side.execute(
+            f"SELECT count(*) FROM ((SELECT {lineage_free} FROM {table} EXCEPT ALL SELECT {lineage_free} FROM "
+            f"seq.{table}) UNION ALL (SELECT {lineage_free} FROM seq.{table} EXCEPT ALL SELECT {lineage_free} "
+            f"FROM {table}))").fetchone()[0]
+        assert differ == 0, table
+    rows = side_by_side.execute("SELECT sum(rows_read), sum(rows_loaded), sum(rows_quarantined) FROM audit.load_log"
+                                ).fetchone()
+    assert rows[0] == rows[1] + rows[2] and rows[1] == sum(
+        side_by_side.execute(f"SELECT count(*) FROM raw.{e}").fetchone()[0] for e in ENTITIES)
