@@ -24,6 +24,7 @@ and contract-checked on READERS reader threads; Great Expectations runs once per
 a sample of a large file: ingest.gx.validation_sample; once more, split by file, when anything in the batch fails)
 on a validator thread (in a run, that thread hands the batch to the GX process: ingest/gx_process.py), and this
 thread writes the previous batch meanwhile, in one transaction with a handful of statements (ingest/write.py).
+`load_entities` (the landing step) runs the heavy entities and all the others in two lanes side by side.
 """
 
 from __future__ import annotations
