@@ -85,9 +85,9 @@ def time_floor(landing: Path) -> tuple[float, int]:
 
 # ---------------------------------------------------------------- ingest alone
 # the line `opsready run` prints when the landing step ends (opsready/console.py), e.g. "[  98.9s] ingest: 740 files
-# new (...), 829 quarantined; Great Expectations 4.3 s beside the writes (83.7 s)"
+# new (...), 829 quarantined; GX validating 4.3 s (83.7 s)"
 INGEST_LINE = re.compile(r"\bingest: (?!still running).*\((\d+(?:\.\d+)?) s\)\s*$")
-GX_PART = re.compile(r"Great Expectations (\d+(?:\.\d+)?) s beside the writes")
+GX_PART = re.compile(r"GX validating (\d+(?:\.\d+)?) s")
 
 
 def ingest_alone(scale: float, log: Path) -> list[dict]:

@@ -309,10 +309,10 @@ class RunConsole:
             c = self.landing
             new = c.get("files_loaded", 0) + c.get("files_replaced", 0)
             detail = (f"{new} files new ({c.get('files_replaced', 0)} replacing earlier ones), "
-                      f"{c.get('files_skipped', 0)} skipped (already loaded), "
+                      f"{c.get('files_skipped', 0)} already loaded, "
                       f"{c.get('files_quarantined', 0)} quarantined whole; {c.get('rows_loaded', 0):,} rows loaded, "
-                      f"{c.get('rows_quarantined', 0):,} quarantined; Great Expectations "
-                      f"{c.get('great_expectations_ms', 0) / 1000:.1f} s beside the writes")
+                      f"{c.get('rows_quarantined', 0):,} quarantined; "
+                      f"GX validating {c.get('great_expectations_ms', 0) / 1000:.1f} s")  # the line fits CONSOLE_WIDTH
         elif step == "opsready_dbt_models":
             by = self.dbt_status
             detail = (f"{self.dbt_done}/{self.dbt_total} nodes done ({by.get('OK', 0)} built, {by.get('PASS', 0)} "

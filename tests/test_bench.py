@@ -113,9 +113,8 @@ def test_the_stack_start_up_probes_really_run_a_dagster_asset_and_a_dbt_model(tm
 def test_ingest_alone_is_the_landing_step_the_full_night_printed(tmp_path):
     log = tmp_path / "full.log"
     log.write_text("[  46.1s] ingest: still running (31 s)\n"
-                   "[  98.9s] ingest: 740 files new (0 replacing earlier ones), 0 skipped (already loaded), "
-                   "0 quarantined whole; 35,246,618 rows loaded, 829 quarantined; Great Expectations 4.3 s beside "
-                   "the writes (83.7 s)\n"
+                   "[  98.9s] ingest: 740 files new (0 replacing earlier ones), 0 already loaded, "
+                   "0 quarantined whole; 35,246,618 rows loaded, 829 quarantined; GX validating 4.3 s (83.7 s)\n"
                    "[ 100.1s] ingest checks: 32 checks, 0 failed (1.2 s)\n")
     assert ingest_alone(10, log) == [
         dict(scale=10, step="ingest alone (the full night's landing step)", kind="ingest", seconds=83.7,

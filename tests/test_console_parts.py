@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import time
 
 from opsready.console import CONSOLE_WIDTH, RunConsole, clip
 
@@ -45,3 +47,17 @@ def test_a_terminal_gets_a_live_status_line_cleared_before_each_log_line(tmp_pat
 def test_lines_are_clipped_to_the_console_width():
     assert clip("x" * 500) == "x" * (CONSOLE_WIDTH - 1) + "…"
     assert clip("first line\nsecond") == "first line"
+
+
+def test_the_ingest_line_of_a_large_night_is_not_clipped(tmp_path):
+    """The landing step's line with ten times the counts of the bench's scale-10 first night (each a digit longer)
+    ends in its time, which make bench reads."""
+    screen = io.StringIO()
+    with RunConsole(stream=screen, log_path=tmp_path / "run.log") as console:
+        console.landing.update(files_loaded=7_400, files_replaced=7_400, files_skipped=74_000, files_quarantined=7_400,
+                               rows_loaded=352_466_180, rows_quarantined=8_290_000, great_expectations_ms=142_000)
+        console.step_started["landing"] = time.monotonic() - 302.0
+        console._phase_line("landing", "STEP_SUCCESS")
+    line = next(line for line in screen.getvalue().splitlines() if "ingest: " in line)
+    assert len(line) < CONSOLE_WIDTH and "352,466,180 rows loaded" in line
+    assert re.search(r"GX validating 142\.0 s \(302\.\d s\)$", line), line

@@ -56,8 +56,7 @@ def test_the_console_is_short_and_ends_with_the_verdict(console_run):
     ingest = next(line for line in lines if "] ingest: " in line and "files new" in line)
     assert f"ingest: {new_files} files new" in ingest and f"{quarantined:,} quarantined" in ingest
     # Great Expectations validated within the step: some of its time, never more than all of it
-    validating, step = map(float, re.search(r"Great Expectations (\d+\.\d) s beside the writes \((\d+\.\d) s\)$",
-                                            ingest).groups())
+    validating, step = map(float, re.search(r"GX validating (\d+\.\d) s \((\d+\.\d) s\)$", ingest).groups())
     assert 0 < validating < step
     dbt = next(line for line in lines if "] dbt build: " in line and "nodes done" in line)
     done_nodes, total = map(int, re.search(r"(\d+)/(\d+) nodes done", dbt).groups())
