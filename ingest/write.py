@@ -1,11 +1,11 @@
 """Write a batch of checked files of one entity into `raw.<entity>` and `audit.quarantine`, in the caller's
 transaction, with a handful of statements whatever the number of files.
 
-The files' typed frames are stacked with a `_part` column (the file's position in the batch) and handed to DuckDB
-as Arrow (no copy: Polars' string views are read as they are); the lineage columns come from a small table of the
-batch's files joined on `_part`, not from repeated constants in the frame. Events whose business key is already
+The files' typed frames are stacked with a `_part` column (the file's position in the batch) and each file's
+lineage as constant columns, and handed to DuckDB as Arrow (no copy: Polars' string views are read as they are; a
+join on `_part` to a table of the batch's files cost DuckDB's insert more). Events whose business key is already
 loaded, from an earlier extract of the same source or from an earlier file of the same batch, are found by one join
-against `raw` (bounded by the batch's time window, so a night does not scan the history) and one grouping of the
+against `raw` (bounded by each source's time window, so a night does not scan the history) and one grouping of the
 batch; they are quarantined (`duplicate_key_across_extracts`) instead of inserted. The first extract to deliver a
 key keeps it.
 """
@@ -147,11 +147,10 @@ def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity: Entity, files: l
     return pl.from_arrow(rows).cast(empty.schema) if rows.num_rows else empty
 
 
-def _repeated_quarantine(entity: Entity, stacked: pl.DataFrame, repeated: pl.DataFrame,
-                         parts: pl.DataFrame) -> pl.DataFrame:
+def _repeated_quarantine(entity: Entity, stacked: pl.DataFrame, repeated: pl.DataFrame) -> pl.DataFrame:
     """The quarantine rows of events loaded before: the key as its raw value, e.g. `P100|WC-1|2025-01-01 06:00:00`."""
     key = list(entity.key)
-    return stacked.join(repeated.select(_PART, "_row"), on=[_PART, "_row"]).join(parts, on=_PART).select(
+    return stacked.join(repeated.select(_PART, "_row"), on=[_PART, "_row"]).select(
         "_load_id", "_source", pl.lit(entity.name).alias("entity"), "_file", pl.col("_row").alias("row"),
         pl.lit("+".join(key)).alias("column"),
         pl.concat_str([pl.col(c).cast(pl.String).str.replace(r"\.0+$", "") for c in key], separator="|")
@@ -173,8 +172,12 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
                           "_load_id": [f.load_id for f in files]},
                          schema={_PART: pl.Int32, "_source": pl.String, "_extract_date": pl.Date,
                                  "_file": pl.String, "_load_id": pl.String})
-    stacked = pl.concat([f.typed.with_columns(pl.lit(i, dtype=pl.Int32).alias(_PART)) for i, f in enumerate(files)],
-                        how="vertical_relaxed", rechunk=False)
+    # each file's lineage as constant columns of its frame: cheaper for DuckDB's insert than a join on `_part`
+    stacked = pl.concat([f.typed.with_columns(
+        pl.lit(i, dtype=pl.Int32).alias(_PART), pl.lit(f.source, dtype=pl.String).alias("_source"),
+        pl.lit(f.extract_date, dtype=pl.Date).alias("_extract_date"), pl.lit(f.file, dtype=pl.String).alias("_file"),
+        pl.lit(f.load_id, dtype=pl.String).alias("_load_id")) for i, f in enumerate(files)],
+        how="vertical_relaxed", rechunk=False)
     quarantine = pl.concat([f.quarantine.select(
         pl.lit(f.load_id).alias("load_id"), pl.lit(f.source).alias("source"), pl.lit(entity.name).alias("entity"),
         pl.lit(f.file).alias("file"), "row", "column", "raw_value", "reason") for f in files], how="vertical_relaxed")
@@ -183,13 +186,12 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
         con.register("_ingest_raw", _arrow(stacked))
         repeated = _keys_loaded_before(con, entity, files)
         if repeated.height:
-            moved = _repeated_quarantine(entity, stacked, repeated, parts)
+            moved = _repeated_quarantine(entity, stacked, repeated)
             quarantine = pl.concat([quarantine, moved.rename({c: c.lstrip("_") for c in moved.columns[:4]})
                                     .select(quarantine.columns).cast(quarantine.schema)])
             stacked = stacked.join(repeated.select(_PART, "_row"), on=[_PART, "_row"], how="anti")
             con.register("_ingest_raw", _arrow(stacked))
-        con.execute(f"INSERT INTO raw.{entity.name} BY NAME SELECT n.* EXCLUDE ({_PART}), p._source, "
-                    f"p._extract_date, p._file, p._load_id FROM _ingest_raw n JOIN _ingest_parts p USING ({_PART})")
+        con.execute(f"INSERT INTO raw.{entity.name} BY NAME SELECT * EXCLUDE ({_PART}) FROM _ingest_raw")
         if quarantine.height:
             con.register("_ingest_quarantine", _arrow(quarantine))
             con.execute("INSERT INTO audit.quarantine BY NAME SELECT * FROM _ingest_quarantine")
