@@ -284,8 +284,9 @@ def test_two_lanes_side_by_side_load_exactly_what_one_entity_after_another_loads
     one_by_one = duckdb.connect(str(tmp_path / "sequential.duckdb"))
     sequential = {e: load_entity(one_by_one, e, landing, "run-1", found=found) for e in ENTITIES}
     assert list(by_lane) == list(ENTITIES)
-    outcome = lambda results: [(r.file, r.status, r.rows_read, r.rows_loaded, r.rows_quarantined, r.reason)  # noqa: E731
-                               for r in results]
+    def outcome(results):
+        return [(r.file, r.status, r.rows_read, r.rows_loaded, r.rows_quarantined, r.reason) for r in results]
+
     assert {e: outcome(r) for e, r in by_lane.items()} == {e: outcome(r) for e, r in sequential.items()}
     one_by_one.close()
     side_by_side.execute(f"ATTACH '{tmp_path / 'sequential.duckdb'}' AS seq (READ_ONLY)")
