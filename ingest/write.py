@@ -129,15 +129,14 @@ def _keys_loaded_before(con: duckdb.DuckDBPyConnection, entity: Entity, files: l
                    JOIN raw.{entity.name} r ON r._source = b._source AND {same_key} AND {condition}
                    GROUP BY b.{_PART}, b._row""" for condition in searched) or (
         f"SELECT {_PART}, _row, _file FROM b WHERE false")
-    within = (f"""SELECT b.{_PART}, b._row, p._file FROM b
-                  JOIN (SELECT _source, {', '.join(key)}, min({_PART}) AS first_part FROM b
+    within = (f"""SELECT b.{_PART}, b._row, k.first_file AS _file FROM b
+                  JOIN (SELECT _source, {', '.join(key)}, min({_PART}) AS first_part,
+                               arg_min(_file, {_PART}) AS first_file FROM b
                         GROUP BY ALL HAVING count(*) > 1) k ON k._source = b._source AND {same_repeated}
-                  JOIN _ingest_parts p ON p.{_PART} = k.first_part
                   WHERE b.{_PART} > k.first_part""" if in_batch
               else f"SELECT {_PART}, _row, _file FROM b WHERE false")
     rows = con.sql(f"""
-        WITH b AS (SELECT n.{_PART}, n._row, p._source, p._file, {', '.join(f'n.{c}' for c in key)}
-                   FROM _ingest_raw n JOIN _ingest_parts p USING ({_PART})),
+        WITH b AS (SELECT {_PART}, _row, _source, _file, {', '.join(key)} FROM _ingest_raw),
         earlier AS ({earlier}),
         within AS ({within})
         SELECT {_PART}, _row, _file FROM earlier
@@ -167,11 +166,6 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
                            [f.source, f.extract_date]).fetchall()[0][0] if f.replaces else 0 for f in files]
     if not files:
         return []
-    parts = pl.DataFrame({_PART: list(range(len(files))), "_source": [f.source for f in files],
-                          "_extract_date": [f.extract_date for f in files], "_file": [f.file for f in files],
-                          "_load_id": [f.load_id for f in files]},
-                         schema={_PART: pl.Int32, "_source": pl.String, "_extract_date": pl.Date,
-                                 "_file": pl.String, "_load_id": pl.String})
     # each file's lineage as constant columns of its frame: cheaper for DuckDB's insert than a join on `_part`
     stacked = pl.concat([f.typed.with_columns(
         pl.lit(i, dtype=pl.Int32).alias(_PART), pl.lit(f.source, dtype=pl.String).alias("_source"),
@@ -181,7 +175,6 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
     quarantine = pl.concat([f.quarantine.select(
         pl.lit(f.load_id).alias("load_id"), pl.lit(f.source).alias("source"), pl.lit(entity.name).alias("entity"),
         pl.lit(f.file).alias("file"), "row", "column", "raw_value", "reason") for f in files], how="vertical_relaxed")
-    con.register("_ingest_parts", _arrow(parts))
     try:
         con.register("_ingest_raw", _arrow(stacked))
         repeated = _keys_loaded_before(con, entity, files)
@@ -196,7 +189,7 @@ def write_files(con: duckdb.DuckDBPyConnection, entity_name: str, files: list[Fi
             con.register("_ingest_quarantine", _arrow(quarantine))
             con.execute("INSERT INTO audit.quarantine BY NAME SELECT * FROM _ingest_quarantine")
     finally:
-        for view in ("_ingest_raw", "_ingest_parts", "_ingest_quarantine"):
+        for view in ("_ingest_raw", "_ingest_quarantine"):
             try:
                 con.unregister(view)
             except duckdb.Error:
