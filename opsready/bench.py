@@ -6,6 +6,9 @@ time
                source profile's delimiter and encoding, Parquet via read_parquet; every column is hashed so nothing
                is skipped). The pilot register (one small xlsx per quarter) is not in the floor: DuckDB has no
                built-in xlsx reader, and it is a few hundred rows.
+  typed load   DuckDB alone storing the same files as typed tables (CREATE TABLE AS from read_csv/read_parquet
+               with sniffed types; no contract, lineage, quarantine or Great Expectations) in a new database
+               file: the least any ingest into DuckDB costs, beside the ingest target's 3x the floor.
   full         `opsready run --no-report` on the fresh estate (a subprocess: every file ingested with contracts and
                Great Expectations, every dbt model built and tested, published).
   ingest       the full night's ingest alone: its `landing` step's duration, as the run prints it.
@@ -51,9 +54,11 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def floor_query(landing: Path) -> str:
-    """One query reading every CSV/Parquet landing file once, hashing every value."""
-    parts = []
+def _readers(landing: Path, typed: bool = False) -> list[str]:
+    """One DuckDB table function per CSV/Parquet entity of the estate, reading all its files (a glob over the date
+    folders) with the source profile's delimiter and encoding: every value as text, or (`typed`) in the types
+    DuckDB's sniffer finds, files united by column name and rows it cannot type skipped."""
+    readers = []
     for profile_path in sorted(PROFILE_DIR.glob("*.yaml")):
         profile = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
         source, fmt = profile["profile"], profile["format"]
@@ -64,12 +69,18 @@ def floor_query(landing: Path) -> str:
             if not list((landing / source).glob(f"*/{entity['file']}")):
                 continue
             if fmt["type"] == "parquet":
-                reader = f"read_parquet({_sql_str(str(glob))})"
-            else:
-                encoding = {"utf-8-sig": "utf-8", "latin-1": "latin-1"}.get(fmt.get("encoding", "utf-8"), "utf-8")
-                reader = (f"read_csv({_sql_str(str(glob))}, delim={_sql_str(fmt.get('delimiter', ','))}, "
-                          f"header=true, all_varchar=true, encoding={_sql_str(encoding)})")
-            parts.append(f"select count(*) as n, sum(hash(t)) as h from {reader} as t")
+                readers.append(f"read_parquet({_sql_str(str(glob))}{', union_by_name=true' if typed else ''})")
+                continue
+            encoding = {"utf-8-sig": "utf-8", "latin-1": "latin-1"}.get(fmt.get("encoding", "utf-8"), "utf-8")
+            types = "union_by_name=true, ignore_errors=true" if typed else "all_varchar=true"
+            readers.append(f"read_csv({_sql_str(str(glob))}, delim={_sql_str(fmt.get('delimiter', ','))}, "
+                           f"header=true, {types}, encoding={_sql_str(encoding)})")
+    return readers
+
+
+def floor_query(landing: Path) -> str:
+    """One query reading every CSV/Parquet landing file once, hashing every value."""
+    parts = [f"select count(*) as n, sum(hash(t)) as h from {reader} as t" for reader in _readers(landing)]
     return "select sum(n) as rows, sum(h) as checksum from (\n" + "\nunion all\n".join(parts) + "\n)"
 
 
@@ -81,6 +92,30 @@ def time_floor(landing: Path) -> tuple[float, int]:
         started = time.perf_counter()
         rows = con.execute(query).fetchone()[0]
         return time.perf_counter() - started, int(rows)
+
+
+# ---------------------------------------------------------------- DuckDB's own typed load
+def time_typed_load(landing: Path, database: Path) -> tuple[float, int]:
+    """What storing the same files costs DuckDB alone: one table per entity created from its typed reader
+    (`_readers(typed=True)`: no contract, lineage, quarantine or Great Expectations) in a new database file,
+    checkpointed; the seconds and the rows stored. Any ingest that stores the typed rows in DuckDB costs at least
+    this, so its ratio to the floor tells how far the ingest target can be met on this machine. The file is removed."""
+    database.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(database)) as con:
+            con.execute("set enable_progress_bar = false")
+            os.sync()
+            started = time.perf_counter()
+            for number, reader in enumerate(_readers(landing, typed=True)):
+                con.execute(f"create table entity_{number} as select * from {reader}")
+            con.execute("checkpoint")
+            seconds = time.perf_counter() - started
+            tables = [name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()]
+            rows = sum(con.execute(f"select count(*) from {name}").fetchone()[0] for name in tables)
+        return seconds, int(rows)
+    finally:
+        database.unlink(missing_ok=True)
+        Path(f"{database}.wal").unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- ingest alone
@@ -116,11 +151,15 @@ def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: i
           flush=True)
     floor_s, floor_rows = time_floor(root / "landing")
     print(f"scale {scale:g}: floor {floor_s:.2f} s ({floor_rows:,} rows)", flush=True)
+    load_s, load_rows = time_typed_load(root / "landing", root / "typed-load.duckdb")
+    print(f"scale {scale:g}: DuckDB's own typed load {load_s:.2f} s ({load_rows:,} rows)", flush=True)
     env = dict(os.environ, OPSREADY_DATA=str(root), DAGSTER_HOME=str(root / "dagster"))
     env.pop("OPSREADY_WAREHOUSE", None)
     opsready = [sys.executable, "-m", "opsready.cli", "run", "--no-report"]
     rows = [dict(scale=scale, step="floor", kind="floor", seconds=floor_s, rows=floor_rows, exit_code=0,
-                 peak_rss_mib=None)]
+                 peak_rss_mib=None),
+            dict(scale=scale, step="DuckDB's own typed load of the same files (no checks; ingest's lower bound)",
+                 kind="typed load", seconds=load_s, rows=load_rows, exit_code=0, peak_rss_mib=None)]
 
     def night(step: str, kind: str, log: str, **extra_env: str) -> dict:
         run = run_measured(opsready, {**env, **extra_env}, root / log, timeout_s)

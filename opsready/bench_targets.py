@@ -1,7 +1,8 @@
 """The targets `make bench` judges (issue 25), each worked out from the bench's own rows of one run.
 
 - full: the full nightly at the largest scale (10) takes at most 10x the floor (one DuckDB scan of the landing files)
-- ingest (issue 23): ingest alone (the full nightly's landing step) at the largest scale takes at most 3x the floor
+- ingest (issue 23): ingest alone (the full nightly's landing step) at the largest scale takes at most 3x the floor;
+  shown beside it, DuckDB's own typed load of the same files (no checks), the least any ingest into DuckDB costs
 - memory: no nightly's process tree peaks above 4 GiB RSS
 - growth: a +1-day night at the largest scale costs at most 1.3x the same night at the smallest (1): a night does not
   grow with history (the median of the same consecutive nights at both scales)
@@ -44,14 +45,18 @@ def _judged(ok: bool, *used: dict) -> bool:
     return ok and all(r["exit_code"] == 0 for r in used)
 
 
-def _against_floor(target: str, row: dict | None, floor: dict | None, limit: float) -> Verdict:
+def _against_floor(target: str, row: dict | None, floor: dict | None, limit: float,
+                   bound: dict | None = None) -> Verdict:
     """A step's seconds as a multiple of the floor, judged against `limit` (ingest alone comes from the full
-    nightly's log, so either missing means no full nightly)."""
+    nightly's log, so either missing means no full nightly). `bound`: a step that does less than this one (DuckDB's
+    own typed load for ingest), whose ratio is shown beside it as the least this step could reach."""
     if not (floor and row):
         return Verdict(target, "no full nightly", None)
     ratio = row["seconds"] / floor["seconds"]
-    return Verdict(target, f"{ratio:.1f}x ({row['seconds']:.1f} s / {floor['seconds']:.1f} s)",
-                   _judged(ratio <= limit, row))
+    measured = f"{ratio:.1f}x ({row['seconds']:.1f} s / {floor['seconds']:.1f} s)"
+    if bound and bound["exit_code"] == 0:
+        measured += f"; DuckDB's own typed load of the same files: {bound['seconds'] / floor['seconds']:.1f}x"
+    return Verdict(target, measured, _judged(ratio <= limit, row))
 
 
 def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) -> list[Verdict]:
@@ -65,7 +70,8 @@ def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) 
     out.append(_against_floor(f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales
                               else "full nightly", _one(rows, large, "full"), floor, FULL_X_FLOOR))
     out.append(_against_floor(f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales
-                              else "ingest alone", _one(rows, large, "ingest"), floor, INGEST_X_FLOOR))
+                              else "ingest alone", _one(rows, large, "ingest"), floor, INGEST_X_FLOOR,
+                              bound=_one(rows, large, "typed load")))
 
     nightly = [r for r in rows if r["kind"] in NIGHTLY_KINDS and r.get("peak_rss_mib") is not None]
     target = f"peak RSS <= {PEAK_RSS_MIB / 1024:g} GiB"

@@ -7,7 +7,7 @@ import json
 
 import duckdb
 
-from opsready.bench import ingest_alone, markdown, report, time_floor
+from opsready.bench import _readers, ingest_alone, markdown, report, time_floor, time_typed_load
 from opsready.bench_startup import STEPS, rows_for_scale, time_startup
 from opsready.bench_targets import verdicts
 
@@ -20,6 +20,35 @@ def test_the_floor_reads_every_csv_and_parquet_row_of_the_estate(nightly):
     seconds, rows = time_floor(nightly.landing)
     assert rows == expected
     assert seconds > 0
+
+
+def test_duckdbs_own_typed_load_stores_every_row_of_each_entity_typed(tmp_path):
+    # two monthly extracts of one entity (3 + 2 rows) and one of another (1 row), written by hand
+    landing = tmp_path / "landing"
+    header = "site,resource,start_utc,end_utc,status,reason_code\n"
+    states = {"2025-01-31": ["GT01,WC-1,2025-01-01T00:00:00Z,2025-01-01T01:00:00Z,Running,",
+                             "GT01,WC-1,2025-01-01T01:00:00Z,2025-01-01T01:30:00Z,Breakdown,BRK-01",
+                             "GT01,WC-2,2025-01-01T00:00:00Z,2025-01-01T02:00:00Z,Running,"],
+              "2025-02-28": ["GT01,WC-1,2025-02-01T00:00:00Z,2025-02-01T03:00:00Z,Running,",
+                             "GT02,WC-9,2025-02-01T00:00:00Z,2025-02-01T00:10:00Z,Setup,SET-01"]}
+    for day, lines in states.items():
+        (landing / "mes-globaltech" / day).mkdir(parents=True)
+        (landing / "mes-globaltech" / day / "machine_states.csv").write_text(header + "\n".join(lines) + "\n")
+    (landing / "mes-globaltech" / "2025-01-31" / "hourly_output.csv").write_text(
+        "site,resource,hour_utc,item,produced,good,rejected\nGT01,WC-1,2025-01-01T00:00:00Z,F-1,17,17,0\n")
+    database = tmp_path / "typed.duckdb"
+    seconds, rows = time_typed_load(landing, database)
+    assert rows == 3 + 2 + 1 and seconds > 0
+    assert not database.exists()  # removed: only its cost is kept
+    readers = _readers(landing, typed=True)
+    assert len(readers) == 2  # the two entities with files, nothing for the profiles' other entities
+    with duckdb.connect() as con:
+        types = {column: kind for reader in readers for column, kind in con.execute(
+            f"select column_name, column_type from (describe select * from {reader})").fetchall()}
+    # typed by DuckDB's sniffer, not text: the timestamps as timestamps, the counts as numbers
+    assert types["start_utc"].startswith("TIMESTAMP") and types["hour_utc"].startswith("TIMESTAMP")
+    assert types["produced"] in ("BIGINT", "INTEGER", "DOUBLE") and types["status"] == "VARCHAR"
+    assert time_floor(landing)[1] == rows  # the floor reads the same rows
 
 
 def test_the_table_shows_ratios_and_rss():
@@ -66,6 +95,14 @@ def test_every_target_met_on_rows_that_meet_them():
         "nothing-new night at scale 10 <= 2.5x the start-up probe: 2.40x (12.0 s / 5.0 s) — met",
         "make bench <= 15 min: 10.0 min — met",
     ]
+
+
+def test_the_ingest_verdict_shows_duckdbs_own_typed_load_beside_it():
+    rows = _bench(ingest_10=26.0) + [_row(10, "typed load", 14.8)]
+    # ingest 26.0 / 4.0 = 6.5x, missed; DuckDB alone 14.8 / 4.0 = 3.7x
+    assert verdicts(rows, START_UP, 600)[1].line() == (
+        "ingest alone at scale 10 <= 3x the floor: 6.5x (26.0 s / 4.0 s); DuckDB's own typed load of the same files: "
+        "3.7x — missed")
 
 
 def test_every_target_missed_just_past_its_limit():
