@@ -54,28 +54,35 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _readers(landing: Path, typed: bool = False) -> list[str]:
-    """One DuckDB table function per CSV/Parquet entity of the estate, reading all its files (a glob over the date
-    folders) with the source profile's delimiter and encoding: every value as text, or (`typed`) in the types
-    DuckDB's sniffer finds, files united by column name and rows it cannot type skipped."""
-    readers = []
+def _entity_files(landing: Path) -> list[tuple[Path, dict]]:
+    """(glob over the date folders, the source profile's format) of every CSV/Parquet entity with files."""
+    found = []
     for profile_path in sorted(PROFILE_DIR.glob("*.yaml")):
         profile = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
         source, fmt = profile["profile"], profile["format"]
         if fmt["type"] not in ("csv", "parquet"):
             continue
         for entity in profile["entities"].values():
-            glob = landing / source / "*" / entity["file"]
-            if not list((landing / source).glob(f"*/{entity['file']}")):
-                continue
-            if fmt["type"] == "parquet":
-                readers.append(f"read_parquet({_sql_str(str(glob))}{', union_by_name=true' if typed else ''})")
-                continue
-            encoding = {"utf-8-sig": "utf-8", "latin-1": "latin-1"}.get(fmt.get("encoding", "utf-8"), "utf-8")
-            types = "union_by_name=true, ignore_errors=true" if typed else "all_varchar=true"
-            readers.append(f"read_csv({_sql_str(str(glob))}, delim={_sql_str(fmt.get('delimiter', ','))}, "
-                           f"header=true, {types}, encoding={_sql_str(encoding)})")
-    return readers
+            if list((landing / source).glob(f"*/{entity['file']}")):
+                found.append((landing / source / "*" / entity["file"], fmt))
+    return found
+
+
+def _reader(glob: Path, fmt: dict, csv_options: str, parquet_options: str = "") -> str:
+    """DuckDB's table function reading every file of one entity with the profile's delimiter and encoding."""
+    if fmt["type"] == "parquet":
+        return f"read_parquet({_sql_str(str(glob))}{parquet_options})"
+    encoding = {"utf-8-sig": "utf-8", "latin-1": "latin-1"}.get(fmt.get("encoding", "utf-8"), "utf-8")
+    return (f"read_csv({_sql_str(str(glob))}, delim={_sql_str(fmt.get('delimiter', ','))}, header=true, "
+            f"{csv_options}, encoding={_sql_str(encoding)})")
+
+
+def _readers(landing: Path, typed: bool = False) -> list[str]:
+    """One reader per CSV/Parquet entity of the estate: every value as text, or (`typed`) in the types DuckDB's
+    sniffer finds in the first files (widened where later files disagree), rows it cannot type skipped. Not united
+    by column name: that sniffs every file, which at 740 files cost more than reading the rows of small entities."""
+    return [_reader(glob, fmt, "ignore_errors=true" if typed else "all_varchar=true",
+                    ", union_by_name=true" if typed else "") for glob, fmt in _entity_files(landing)]
 
 
 def floor_query(landing: Path) -> str:
@@ -97,7 +104,7 @@ def time_floor(landing: Path) -> tuple[float, int]:
 # ---------------------------------------------------------------- DuckDB's own typed load
 def time_typed_load(landing: Path, database: Path) -> tuple[float, int]:
     """What storing the same files costs DuckDB alone: one table per entity created from its typed reader
-    (`_readers(typed=True)`: no contract, lineage, quarantine or Great Expectations) in a new database file,
+    (`_readers(typed=True)`; no contract, lineage, quarantine or Great Expectations) in a new database file,
     checkpointed; the seconds and the rows stored. Any ingest that stores the typed rows in DuckDB costs at least
     this, so its ratio to the floor tells how far the ingest target can be met on this machine. The file is removed."""
     database.unlink(missing_ok=True)

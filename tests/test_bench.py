@@ -78,7 +78,8 @@ def _bench(full_10=38.0, night_1=10.0, night_10=12.0, idle_10=12.0, rss=3000.0, 
     return [
         _row(1, "floor", 0.5), _row(1, "full", 20.0, 1500.0), _row(1, "incremental median", night_1, 1200.0),
         _row(1, "nothing new", 9.0, 1100.0),
-        _row(10, "floor", 4.0), _row(10, "full", full_10, rss), _row(10, "ingest", ingest_10), _row(10, "incremental median", night_10, 2000.0),
+        _row(10, "floor", 4.0), _row(10, "full", full_10, rss), _row(10, "ingest", ingest_10),
+        _row(10, "incremental median", night_10, 2000.0),
         _row(10, "nothing new", idle_10, 1600.0), _row(10, "incremental, stock dbt resource", 18.0, 1700.0),
     ]
 
