@@ -117,12 +117,13 @@ def read_csv_text(path: Path, fmt: dict, file: str, headers: tuple[str, ...] | N
 
     delimiter = fmt.get("delimiter", ",")
     skip_rows = int(fmt.get("skip_rows", 0))
-    line_ends = payload.count(b"\n")
-    if min(line_ends, skip_rows + 1) + (0 if payload.endswith(b"\n") else 1) <= skip_rows:
-        raise FileFault(file, f"empty file: fewer than {skip_rows + 1} lines, no header row")
-    start = 0
+    start = 0  # the header line's first byte: past skip_rows line ends (a large file's lines are never counted)
     for _ in range(skip_rows):
-        start = payload.index(b"\n", start) + 1
+        start = payload.find(b"\n", start) + 1
+        if not start:
+            break
+    if (skip_rows and not start) or (start == len(payload) and payload.endswith(b"\n")):
+        raise FileFault(file, f"empty file: fewer than {skip_rows + 1} lines, no header row")
     end = payload.find(b"\n", start)
     header_line = text_of(payload[start:end if end >= 0 else len(payload)]).rstrip("\r")
     header_fields = next(csv.reader([header_line], delimiter=delimiter), [])
@@ -143,7 +144,7 @@ def read_csv_text(path: Path, fmt: dict, file: str, headers: tuple[str, ...] | N
                                   "than once; the source system must name each column once")
     if not payload.endswith((b"\n", b"\r")):
         last_break = max(payload.rfind(b"\n"), payload.rfind(b"\r"))
-        data_rows = line_ends - skip_rows  # complete lines after the header
+        data_rows = payload.count(b"\n") - skip_rows  # complete lines after the header
         if last_break >= 0 and data_rows >= 1:
             last = next(csv.reader([text_of(payload[last_break + 1:])], delimiter=delimiter), [])
             if len(last) < len(header_fields):

@@ -136,6 +136,21 @@ def test_missing_columns_name_the_file_once_show_the_header_and_hint(tmp_path):
     assert "SECRET-2" not in message  # never more of the file than its first row
 
 
+def test_a_report_with_title_lines_but_no_header_row_is_an_empty_file(tmp_path):
+    # the profile skips two title lines above the header; these files hold the titles and nothing else
+    profiles = profile_copy(tmp_path, "mes-globaltech", skip_rows=2)
+    for day, data in (("2025-01-31", b"Machine states\nexported 2025-01-31\n"), ("2025-02-28", b"Machine states\n")):
+        land(tmp_path, "mes-globaltech", "machine_states.csv", data, extract_date=day)
+    # and one with the header as its last, unterminated line: it loads, with no rows
+    land(tmp_path, "mes-globaltech", "machine_states.csv", b"Machine states\nexported\n" + STATES_HEADER.encode())
+    results, log, _, _ = load(tmp_path, "machine_states", profile_dir=profiles)
+    assert [r.status for r in results] == ["quarantined", "quarantined", "loaded"]
+    assert results[0].message == ("mes-globaltech/2025-01-31/machine_states.csv: empty file: fewer than 3 lines, "
+                                  "no header row")
+    assert results[1].message.endswith("machine_states.csv: empty file: fewer than 3 lines, no header row")
+    assert sorted(row[:4] for row in log) == [("loaded", 0, 0, 0), ("quarantined", 0, 0, 0), ("quarantined", 0, 0, 0)]
+
+
 def test_reason_codes_differing_only_in_case_load_as_one_code(tmp_path):
     land(tmp_path, "mes-globaltech", "downtime_reasons.csv",
          b"site,code,category,description\nG100,BRK-MECH,mechanical,Mechanical\n")
