@@ -1,6 +1,7 @@
 """The targets `make bench` judges (issue 25), each worked out from the bench's own rows of one run.
 
-- full: the full nightly at the largest scale (10) takes at most 10x the floor (one DuckDB scan of the landing files)
+- full: the full nightly at the largest scale (10) takes at most 10x the floor (one DuckDB scan of the landing files);
+  shown beside it, where its time went (before the run starts, ingest, dbt build, the rest)
 - ingest (issue 23): ingest alone (the full nightly's landing step) at the largest scale takes at most 3x the floor;
   shown beside it, DuckDB's own typed load of the same files (no checks), the least any ingest into DuckDB costs
 - memory: no nightly's process tree peaks above 4 GiB RSS
@@ -22,6 +23,8 @@ PEAK_RSS_MIB = 4096.0
 GROWTH_X = 1.3
 NOTHING_NEW_X_START_UP = 2.5
 BENCH_SECONDS = 15 * 60
+# the full night's parts (opsready/bench.py, full_night_parts), in the order they run, as its verdict names them
+FULL_PARTS = {"before run": "before the run starts", "ingest": "ingest", "dbt build": "dbt build"}
 NIGHTLY_KINDS = ("full", "incremental", "nothing new", "incremental, stock dbt resource")
 
 
@@ -59,6 +62,16 @@ def _against_floor(target: str, row: dict | None, floor: dict | None, limit: flo
     return Verdict(target, measured, _judged(ratio <= limit, row))
 
 
+def _with_parts(verdict: Verdict, full: dict | None, parts: list[dict | None]) -> Verdict:
+    """The full night's verdict with where its time went (the parts its log showed), so that a missed target says
+    which part to look at; no parts are shown when any is missing."""
+    if not full or not all(p and p["exit_code"] == 0 for p in parts):
+        return verdict
+    named = [f"{FULL_PARTS[p['kind']]} {p['seconds']:.1f} s" for p in parts]
+    rest = full["seconds"] - sum(p["seconds"] for p in parts)
+    return Verdict(verdict.target, f"{verdict.measured}: {', '.join(named)}, the rest {rest:.1f} s", verdict.met)
+
+
 def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) -> list[Verdict]:
     """One verdict per target. `rows` carry scale, kind ('floor', 'full', 'incremental median', 'nothing new', ...),
     seconds, exit_code and peak_rss_mib; `start_up` the probes 'dagster' and 'dbt' with their seconds."""
@@ -67,8 +80,9 @@ def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) 
     out = []
 
     floor = _one(rows, large, "floor")
-    out.append(_against_floor(f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales
-                              else "full nightly", _one(rows, large, "full"), floor, FULL_X_FLOOR))
+    full = _against_floor(f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales
+                          else "full nightly", _one(rows, large, "full"), floor, FULL_X_FLOOR)
+    out.append(_with_parts(full, _one(rows, large, "full"), [_one(rows, large, k) for k in FULL_PARTS]))
     out.append(_against_floor(f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales
                               else "ingest alone", _one(rows, large, "ingest"), floor, INGEST_X_FLOOR,
                               bound=_one(rows, large, "typed load")))

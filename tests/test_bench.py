@@ -7,7 +7,7 @@ import json
 
 import duckdb
 
-from opsready.bench import _readers, ingest_alone, markdown, report, time_floor, time_typed_load
+from opsready.bench import _readers, full_night_parts, markdown, report, time_floor, time_typed_load
 from opsready.bench_startup import STEPS, rows_for_scale, time_startup
 from opsready.bench_targets import verdicts
 
@@ -148,17 +148,39 @@ def test_the_stack_start_up_probes_really_run_a_dagster_asset_and_a_dbt_model(tm
     assert [r["step"] for r in rows_for_scale(10, startup)] == [STEPS["dagster"], STEPS["dbt"]]
 
 
-def test_ingest_alone_is_the_landing_step_the_full_night_printed(tmp_path):
+def test_the_full_nights_parts_are_the_steps_its_log_printed(tmp_path):
     log = tmp_path / "full.log"
-    log.write_text("[  46.1s] ingest: still running (31 s)\n"
+    log.write_text("opsready run: loading the pipeline; full log in /x/run.log\n"
+                   "[   8.9s] run 7bd361be-7958-4b50-9002-2c401beac4e7 of job warehouse_only started\n"
+                   "[   9.1s] working copy: a new warehouse (0.2 s)\n"
+                   "[  46.1s] ingest: still running (31 s)\n"
                    "[  98.9s] ingest: 740 files new (0 replacing earlier ones), 0 already loaded, "
                    "0 quarantined whole; 35,246,618 rows loaded, 829 quarantined; GX validating 4.3 s (83.7 s)\n"
-                   "[ 100.1s] ingest checks: 32 checks, 0 failed (1.2 s)\n")
-    assert ingest_alone(10, log) == [
-        dict(scale=10, step="ingest alone (the full night's landing step)", kind="ingest", seconds=83.7,
-             exit_code=0, peak_rss_mib=None),
-        dict(scale=10, step="of which Great Expectations validating (beside the writes)", kind="ingest gx",
-             seconds=4.3, exit_code=0, peak_rss_mib=None)]
-    log.write_text("[  46.1s] ingest: still running (31 s)\n[  50.0s] ingest: FAILED after 33.0 s\n")
-    # no finished landing step: the target is missed, not met
-    assert [row["exit_code"] for row in ingest_alone(10, log)] == [1, 1]
+                   "[ 100.1s] ingest checks: 32 checks, 0 failed (1.2 s)\n"
+                   "[ 130.0s] dbt build: still running (31 s, 202/276 dbt nodes)\n"
+                   "[ 141.2s] dbt build: 276/276 nodes done (72 built, 197 tests passed, 1 warned, 0 failed, "
+                   "0 skipped) (39.9 s)\n")
+    def row(step, kind, seconds, exit_code=0):
+        return dict(scale=10, step=step, kind=kind, seconds=seconds, exit_code=exit_code, peak_rss_mib=None)
+    assert full_night_parts(10, log) == [
+        row("full night, before its run starts (imports, definitions, dbt parse)", "before run", 8.9),
+        row("ingest alone (the full night's landing step)", "ingest", 83.7),
+        row("of which Great Expectations validating (beside the writes)", "ingest gx", 4.3),
+        row("full night's dbt build (every model and data test)", "dbt build", 39.9)]
+    log.write_text("[   3.0s] run 1 of job warehouse_only started\n[  46.1s] ingest: still running (31 s)\n"
+                   "[  50.0s] ingest: FAILED after 33.0 s\n[  50.1s] dbt build: skipped (an earlier step failed)\n")
+    # no finished landing or dbt step: a target judged on them is missed, not met
+    assert [row["exit_code"] for row in full_night_parts(10, log)] == [0, 1, 1, 1]
+
+
+def test_the_full_verdict_shows_where_its_time_went():
+    parts = [_row(10, "before run", 8.9), _row(10, "dbt build", 39.9)]
+    rows = _bench(full_10=83.3, ingest_10=28.0) + parts
+    # 83.3 / 4.0 = 20.8x; the rest 83.3 - 8.9 - 28.0 - 39.9 = 6.5 s
+    assert verdicts(rows, START_UP, 600)[0].line() == (
+        "full nightly at scale 10 <= 10x the floor: 20.8x (83.3 s / 4.0 s): before the run starts 8.9 s, "
+        "ingest 28.0 s, dbt build 39.9 s, the rest 6.5 s — missed")
+    # a part the log did not show: no breakdown, the verdict alone
+    parts[1]["exit_code"] = 1
+    assert verdicts(rows, START_UP, 600)[0].line() == (
+        "full nightly at scale 10 <= 10x the floor: 20.8x (83.3 s / 4.0 s) — missed")
