@@ -65,3 +65,16 @@ def test_every_markdown_link_resolves_inside_the_repository():
             if not resolved.exists() or REPO not in resolved.parents:
                 broken.append(f"{name}: {target} does not exist in the repository")
     assert broken == []
+
+
+def test_every_dbt_model_is_described_in_a_yaml_file_of_its_own_name_beside_it():
+    # a newcomer reading a model's SQL finds its description and tests in the .yml of the same name, next to it
+    models = sorted((REPO / "dbt_project" / "models").rglob("*.sql"))
+    assert len(models) > 60
+    undescribed = []
+    for sql in models:
+        beside = sql.with_suffix(".yml")
+        described = yaml.safe_load(beside.read_text()).get("models", []) if beside.exists() else []
+        if [m["name"] for m in described] != [sql.stem] or not described[0].get("description", "").strip():
+            undescribed.append(str(sql.relative_to(REPO)))
+    assert undescribed == []
