@@ -13,6 +13,9 @@ time
                Great Expectations, every dbt model built and tested, published).
   ingest       the full night's ingest alone: its `landing` step's duration, as the run prints it; so are the
                full night's other parts (before the run starts, the dbt build), shown beside its verdict.
+  dbt empty    `dbt build --empty --full-refresh` on a copy of the full night's warehouse: dbt's start, parse and
+               every node's cost with no rows. With the Dagster start-up probe and the typed load: the full night's
+               fixed parts, shown beside its verdict.
   incremental  `opsready.sample.extend` adds the next day of MES data, then `opsready run --no-report` again on the
                same data root; three nights in a row (`--nights`), the same days at every scale, and their median.
   nothing new  `opsready run --no-report` once more with no new file: a night's fixed cost (a quiet night: dbt
@@ -42,12 +45,14 @@ import duckdb
 import yaml
 
 from ingest.profiles import PROFILE_DIR
+from opsready import gates
 from opsready.bench_measure import run_measured
 from opsready.bench_startup import rows_for_scale, time_startup
 from opsready.bench_targets import verdicts
 from opsready.paths import Settings
 from opsready.sample import generate
 from opsready.sample.extend import extend_one_day
+from orchestration.transform.project import DBT_PROJECT_DIR, dbt_executable
 
 
 # ---------------------------------------------------------------- floor
@@ -165,6 +170,30 @@ def full_night_parts(scale: float, log: Path) -> list[dict]:
             part("full night's dbt build (every model and data test)", "dbt build", _last(DBT_LINE, lines))]
 
 
+# ---------------------------------------------------------------- dbt with no rows
+def time_dbt_without_rows(warehouse: Path, folder: Path, timeout_s: float) -> dict:
+    """dbt's own cost of building the project with no data: `dbt build --empty --full-refresh` (dbt's `--empty`:
+    every model built and every data test run, each ref and source read as zero rows) in a fresh process on a copy of
+    the full night's published warehouse, with the nightly's vars, in a new target folder. It pays what the full
+    night's dbt part pays whatever the data: dbt's start, its parse for a new warehouse path, and every node's fixed
+    cost. Seconds, exit code and peak RSS as for a nightly; the copy and the target folder are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "opsready.duckdb"
+    try:
+        shutil.copyfile(warehouse, copy)
+        cmd = [dbt_executable(), "--no-use-colors", "build", "--empty", "--full-refresh",
+               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
+               "--vars", json.dumps(gates.dbt_vars()), "--exclude-resource-type", "unit_test"]
+        env = dict(os.environ, OPSREADY_WAREHOUSE=str(copy), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        return run_measured(cmd, env, folder.with_suffix(".log"), timeout_s)
+    except OSError as exc:  # no published warehouse: the full night failed, so the step fails too
+        folder.with_suffix(".log").write_text(f"no warehouse to copy: {exc}\n")
+        return dict(seconds=0.0, exit_code=1, peak_rss_mib=None)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- bench
 def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: int = 3,
                 stock_dbt_night: bool = False) -> list[dict]:
@@ -195,6 +224,10 @@ def bench_scale(scale: float, out: Path, timeout_s: float, incremental_nights: i
 
     night("full", "full", "full.log")
     rows.extend(full_night_parts(scale, root / "full.log"))
+    empty = time_dbt_without_rows(Settings.from_env(env).published_warehouse, root / "dbt-without-rows", timeout_s)
+    print(f"scale {scale:g}: dbt build with no rows {empty['seconds']:.1f} s (exit {empty['exit_code']})", flush=True)
+    rows.append(dict(scale=scale, step="dbt build with no rows (`dbt build --empty`: start, parse, every node)",
+                     kind="dbt without rows", **empty))
     nights = []
     for number in range(1, incremental_nights + 1):
         day = extend_one_day(root)["day"]

@@ -1,7 +1,8 @@
 """The targets `make bench` judges (issue 25), each worked out from the bench's own rows of one run.
 
 - full: the full nightly at the largest scale (10) takes at most 10x the floor (one DuckDB scan of the landing files);
-  shown beside it, where its time went (before the run starts, ingest, dbt build, the rest)
+  shown beside it, where its time went (before the run starts, ingest, dbt build, the rest) and what its fixed
+  parts cost together (Dagster's start-up probe, DuckDB's own typed load, dbt's build of the project with no rows)
 - ingest (issue 23): ingest alone (the full nightly's landing step) at the largest scale takes at most 3x the floor;
   shown beside it, DuckDB's own typed load of the same files (no checks), the least any ingest into DuckDB costs
 - memory: no nightly's process tree peaks above 4 GiB RSS
@@ -72,6 +73,17 @@ def _with_parts(verdict: Verdict, full: dict | None, parts: list[dict | None]) -
     return Verdict(verdict.target, f"{verdict.measured}: {', '.join(named)}, the rest {rest:.1f} s", verdict.met)
 
 
+def _with_fixed_parts(verdict: Verdict, floor: dict | None, fixed: list[dict | None]) -> Verdict:
+    """The full night's verdict with what its fixed parts cost together, as a multiple of the floor: Dagster's
+    start-up probe, DuckDB's own typed load of the landing files and dbt's build of the project with no rows. A full
+    night pays at least these (whatever its checks and models do with the data); shown only when all were measured."""
+    if not (floor and floor["seconds"] and all(p and p["exit_code"] == 0 for p in fixed)):
+        return verdict
+    ratio = sum(p["seconds"] for p in fixed) / floor["seconds"]
+    return Verdict(verdict.target, f"{verdict.measured}; its fixed parts (Dagster's start, DuckDB's typed load, dbt "
+                                   f"build with no rows): {ratio:.1f}x", verdict.met)
+
+
 def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) -> list[Verdict]:
     """One verdict per target. `rows` carry scale, kind ('floor', 'full', 'incremental median', 'nothing new', ...),
     seconds, exit_code and peak_rss_mib; `start_up` the probes 'dagster' and 'dbt' with their seconds."""
@@ -82,7 +94,9 @@ def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) 
     floor = _one(rows, large, "floor")
     full = _against_floor(f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales
                           else "full nightly", _one(rows, large, "full"), floor, FULL_X_FLOOR)
-    out.append(_with_parts(full, _one(rows, large, "full"), [_one(rows, large, k) for k in FULL_PARTS]))
+    full = _with_parts(full, _one(rows, large, "full"), [_one(rows, large, k) for k in FULL_PARTS])
+    out.append(_with_fixed_parts(full, floor, [start_up.get("dagster"), _one(rows, large, "typed load"),
+                                               _one(rows, large, "dbt without rows")]))
     out.append(_against_floor(f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales
                               else "ingest alone", _one(rows, large, "ingest"), floor, INGEST_X_FLOOR,
                               bound=_one(rows, large, "typed load")))

@@ -4,10 +4,19 @@ what each row is, and each target's verdict is the arithmetic of issue 25 on the
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 
-from opsready.bench import _readers, full_night_parts, markdown, report, time_floor, time_typed_load
+from opsready.bench import (
+    _readers,
+    full_night_parts,
+    markdown,
+    report,
+    time_dbt_without_rows,
+    time_floor,
+    time_typed_load,
+)
 from opsready.bench_startup import STEPS, rows_for_scale, time_startup
 from opsready.bench_targets import verdicts
 
@@ -20,6 +29,27 @@ def test_the_floor_reads_every_csv_and_parquet_row_of_the_estate(nightly):
     seconds, rows = time_floor(nightly.landing)
     assert rows == expected
     assert seconds > 0
+
+
+def test_dbt_with_no_rows_runs_every_node_of_the_night_on_a_copy_and_leaves_the_warehouse_alone(nightly, tmp_path):
+    night_results = json.loads(next(nightly.dbt_runs.glob("*/run_results.json")).read_text())["results"]
+    with duckdb.connect(str(nightly.published), read_only=True) as con:
+        readiness_rows = con.execute("select count(*) from marts.plant_readiness").fetchall()[0][0]
+    assert readiness_rows > 0
+    stamp = nightly.published.stat().st_mtime_ns
+    run = time_dbt_without_rows(nightly.published, tmp_path / "dbt-without-rows", timeout_s=600)
+    assert run["exit_code"] == 0 and run["seconds"] > 0
+    # dbt's summary: the same nodes as the night's build (its run_results), none failed or skipped
+    done = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+) NO-OP=(\d+) TOTAL=(\d+)",
+                     (tmp_path / "dbt-without-rows.log").read_text())
+    assert done, "no dbt summary in the log"
+    assert int(done.group(6)) == len(night_results)
+    assert (done.group(3), done.group(4)) == ("0", "0")
+    # every model built with no rows: on the copy, which is gone; the published file is as the night left it
+    assert not (tmp_path / "dbt-without-rows").exists()
+    assert nightly.published.stat().st_mtime_ns == stamp
+    with duckdb.connect(str(nightly.published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.plant_readiness").fetchall()[0][0] == readiness_rows
 
 
 def test_duckdbs_own_typed_load_stores_every_row_of_each_entity_typed(tmp_path):
@@ -171,6 +201,17 @@ def test_the_full_nights_parts_are_the_steps_its_log_printed(tmp_path):
                    "[  50.0s] ingest: FAILED after 33.0 s\n[  50.1s] dbt build: skipped (an earlier step failed)\n")
     # no finished landing or dbt step: a target judged on them is missed, not met
     assert [row["exit_code"] for row in full_night_parts(10, log)] == [0, 1, 1, 1]
+
+
+def test_the_full_verdict_shows_what_its_fixed_parts_cost_together():
+    rows = _bench(full_10=83.3) + [_row(10, "typed load", 11.5), _row(10, "dbt without rows", 13.4)]
+    # Dagster's start-up probe 3.0 + typed load 11.5 + dbt with no rows 13.4 = 27.9 s; / floor 4.0 = 6.975 -> 7.0x
+    assert verdicts(rows, START_UP, 600)[0].line() == (
+        "full nightly at scale 10 <= 10x the floor: 20.8x (83.3 s / 4.0 s); its fixed parts (Dagster's start, "
+        "DuckDB's typed load, dbt build with no rows): 7.0x — missed")
+    rows[-1]["exit_code"] = 1  # dbt with no rows failed: no sum is shown
+    assert verdicts(rows, START_UP, 600)[0].line() == (
+        "full nightly at scale 10 <= 10x the floor: 20.8x (83.3 s / 4.0 s) — missed")
 
 
 def test_the_full_verdict_shows_where_its_time_went():
