@@ -52,7 +52,7 @@ from opsready.bench_targets import verdicts
 from opsready.paths import Settings
 from opsready.sample import generate
 from opsready.sample.extend import extend_one_day
-from orchestration.transform.project import DBT_PROJECT_DIR, dbt_executable
+from orchestration.transform.project import DBT_PROJECT_DIR, dbt_build_args, dbt_executable
 
 
 # ---------------------------------------------------------------- floor
@@ -85,8 +85,9 @@ def _reader(glob: Path, fmt: dict, csv_options: str, parquet_options: str = "") 
 
 def _readers(landing: Path, typed: bool = False) -> list[str]:
     """One reader per CSV/Parquet entity of the estate: every value as text, or (`typed`) in the types DuckDB's
-    sniffer finds in the first files (widened where later files disagree), rows it cannot type skipped. Not united
-    by column name: that sniffs every file, which at 740 files cost more than reading the rows of small entities."""
+    sniffer finds in the first files (widened where later files disagree), rows it cannot type skipped. CSV files are
+    not united by column name: that sniffs every file, which costs more than reading the rows of small entities
+    (Parquet files are, from their footers)."""
     return [_reader(glob, fmt, "ignore_errors=true" if typed else "all_varchar=true",
                     ", union_by_name=true" if typed else "") for glob, fmt in _entity_files(landing)]
 
@@ -178,18 +179,18 @@ def time_dbt_without_rows(warehouse: Path, folder: Path, timeout_s: float) -> di
     night's dbt part pays whatever the data: dbt's start, its parse for a new warehouse path, and every node's fixed
     cost. Seconds, exit code and peak RSS as for a nightly; the copy and the target folder are removed."""
     folder.mkdir(parents=True, exist_ok=True)
-    copy = folder / "opsready.duckdb"
+    copy, log = folder / "opsready.duckdb", folder.with_suffix(".log")
     try:
-        shutil.copyfile(warehouse, copy)
-        cmd = [dbt_executable(), "--no-use-colors", "build", "--empty", "--full-refresh",
+        try:
+            shutil.copyfile(warehouse, copy)
+        except OSError as exc:  # no published warehouse: the full night failed, so this step fails too
+            log.write_text(f"no warehouse to copy: {exc}\n")
+            return dict(seconds=0.0, exit_code=1, peak_rss_mib=None)
+        cmd = [dbt_executable(), "--no-use-colors", *dbt_build_args(gates.dbt_vars()), "--empty", "--full-refresh",
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
-               "--vars", json.dumps(gates.dbt_vars()), "--exclude-resource-type", "unit_test"]
+               "--target-path", str(folder / "target"), "--log-path", str(folder / "logs")]
         env = dict(os.environ, OPSREADY_WAREHOUSE=str(copy), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-        return run_measured(cmd, env, folder.with_suffix(".log"), timeout_s)
-    except OSError as exc:  # no published warehouse: the full night failed, so the step fails too
-        folder.with_suffix(".log").write_text(f"no warehouse to copy: {exc}\n")
-        return dict(seconds=0.0, exit_code=1, peak_rss_mib=None)
+        return run_measured(cmd, env, log, timeout_s)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -63,10 +63,14 @@ def _against_floor(target: str, row: dict | None, floor: dict | None, limit: flo
     return Verdict(target, measured, _judged(ratio <= limit, row))
 
 
+def _all_ran(rows: list[dict | None]) -> bool:
+    return all(r and r["exit_code"] == 0 for r in rows)
+
+
 def _with_parts(verdict: Verdict, full: dict | None, parts: list[dict | None]) -> Verdict:
     """The full night's verdict with where its time went (the parts its log showed), so that a missed target says
     which part to look at; no parts are shown when any is missing."""
-    if not full or not all(p and p["exit_code"] == 0 for p in parts):
+    if not full or not _all_ran(parts):
         return verdict
     named = [f"{FULL_PARTS[p['kind']]} {p['seconds']:.1f} s" for p in parts]
     rest = full["seconds"] - sum(p["seconds"] for p in parts)
@@ -77,7 +81,7 @@ def _with_fixed_parts(verdict: Verdict, floor: dict | None, fixed: list[dict | N
     """The full night's verdict with what its fixed parts cost together, as a multiple of the floor: Dagster's
     start-up probe, DuckDB's own typed load of the landing files and dbt's build of the project with no rows. A full
     night pays at least these (whatever its checks and models do with the data); shown only when all were measured."""
-    if not (floor and floor["seconds"] and all(p and p["exit_code"] == 0 for p in fixed)):
+    if not (floor and floor["seconds"] and _all_ran(fixed)):
         return verdict
     ratio = sum(p["seconds"] for p in fixed) / floor["seconds"]
     return Verdict(verdict.target, f"{verdict.measured}; its fixed parts (Dagster's start, DuckDB's typed load, dbt "

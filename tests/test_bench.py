@@ -190,6 +190,7 @@ def test_the_full_nights_parts_are_the_steps_its_log_printed(tmp_path):
                    "[ 130.0s] dbt build: still running (31 s, 202/276 dbt nodes)\n"
                    "[ 141.2s] dbt build: 276/276 nodes done (72 built, 197 tests passed, 1 warned, 0 failed, "
                    "0 skipped) (39.9 s)\n")
+
     def row(step, kind, seconds, exit_code=0):
         return dict(scale=10, step=step, kind=kind, seconds=seconds, exit_code=exit_code, peak_rss_mib=None)
     assert full_night_parts(10, log) == [
@@ -200,7 +201,7 @@ def test_the_full_nights_parts_are_the_steps_its_log_printed(tmp_path):
     log.write_text("[   3.0s] run 1 of job warehouse_only started\n[  46.1s] ingest: still running (31 s)\n"
                    "[  50.0s] ingest: FAILED after 33.0 s\n[  50.1s] dbt build: skipped (an earlier step failed)\n")
     # no finished landing or dbt step: a target judged on them is missed, not met
-    assert [row["exit_code"] for row in full_night_parts(10, log)] == [0, 1, 1, 1]
+    assert [part["exit_code"] for part in full_night_parts(10, log)] == [0, 1, 1, 1]
 
 
 def test_the_full_verdict_shows_what_its_fixed_parts_cost_together():

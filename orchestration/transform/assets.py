@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from opsready import gates, lake
 from orchestration.resources import NightOptions, SettingsResource
 from orchestration.transform.build_state import project_fingerprint, record_build, unchanged_build
+from orchestration.transform.project import dbt_build_args
 from orchestration.transform.translator import OpsreadyDbtTranslator
 
 INCREMENTAL_THREADS = 4  # dbt threads on nights that build on a published warehouse
@@ -37,9 +38,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         dbt_run_vars = {**gates.dbt_vars(), **night.dbt_vars()}  # the gates of config/gates.yaml, validated
         where = settings.get()
         fingerprint = project_fingerprint()  # the project this build runs, before anyone edits it meanwhile
-        # Unit tests check the models' SQL on fixed inputs, not the night's data: `make test` runs them
-        # (tests/test_dbt_unit_tests.py), the nightly leaves them out (dbt's advice for production runs).
-        args = ["build", "--vars", json.dumps(dbt_run_vars), "--exclude-resource-type", "unit_test"]
+        args = dbt_build_args(dbt_run_vars)
         if where.engine == "spark":
             args += ["--target", "spark"]
             prepare_spark_raw(context, dbt, project.manifest_path, where.working_warehouse, where.lake_dir)

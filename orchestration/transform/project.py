@@ -45,6 +45,13 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_build_args(dbt_vars: dict) -> list[str]:
+    """The nightly's `dbt build` arguments (the bench's dbt with no rows uses them too). Unit tests check the models'
+    SQL on fixed inputs, not the night's data: `make test` runs them (tests/test_dbt_unit_tests.py), the nightly leaves
+    them out (dbt's advice for production runs)."""
+    return ["build", "--vars", json.dumps(dbt_vars), "--exclude-resource-type", "unit_test"]
+
+
 def prepare_manifest(settings: Settings, project_dir: Path = DBT_PROJECT_DIR) -> Path:
     """What dagster-dbt's `prepare_if_dev()` does under `dagster dev`, for every process that runs the nightly:
     `dbt parse` when `target/manifest.json` is missing or older than any model, macro or config file, or was parsed
