@@ -72,12 +72,12 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 def with_unchanged(context: dg.AssetExecutionContext, events: list, earlier_results: dict[str, dict], why: str):
     """A night that builds only part of the project (transform/build_state.py): dbt's events for what it rebuilt,
     and the models and tests it left alone, which are as the published build left them. Each model left alone is
-    output as tonight's with the note `why`, so publish and the report (downstream of every model) run. A test left alone that did not pass in the published build
-    reports that result again (same SQL, same rows), so the night's warnings stay on the console and in the summary;
-    one that passed is not re-reported: like any check dbt's selection leaves out, Dagster shows it not run tonight
-    and its last result stays the published build's (re-reporting the passing ones was some 400 of the night's 1,000
-    Dagster events, each a write to Dagster's storage). Every output comes in dependency order, as Dagster wants,
-    then the check results."""
+    output as tonight's with the note `why`, so publish and the report (downstream of every model) run. A test left
+    alone that did not pass in the published build reports that result again (same SQL, same rows), so the night's
+    warnings stay on the console and in the summary; one that passed is not re-reported: like any check dbt's
+    selection leaves out, Dagster shows it not run tonight and its last result stays the published build's
+    (re-reporting the passing ones made a large share of the night's Dagster events, each a write to Dagster's
+    storage). Every output comes in dependency order, as Dagster wants, then the check results."""
     assets = context.assets_def
     name_of = {key: name for name, key in assets.keys_by_output_name.items()}
     built = {e.output_name: e for e in events if isinstance(e, dg.Output)}
