@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,10 @@ from ingest.domains import domain_codes
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+# GX's context is not thread-safe: its one whole-frame batch definition hands every caller the same batch id, so two
+# threads validating at once (the landing step's two lanes, when GX runs in this process) get each other's frames.
+# One suite run at a time per process; the nightly's GX process (ingest/gx_process.py) serialises likewise.
+_CONTEXT_LOCK = threading.RLock()
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 SEVERITY = {"critical": "error", "warning": "warning", "info": "warning"}
 BATCH_COLUMN = "_batch_file"
@@ -145,10 +150,11 @@ def _observed(result: dict) -> str:
 
 def _validate(entity: str, frame, batch: bool, result_format: str = "BASIC") -> list[tuple[dict, dict]]:
     """(original expectation config, GX's result as a dict) per expectation, in suite-file order."""
-    suite = load_suite(entity, batch)
-    _, batch_definition = _context()
-    validation = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format=result_format)
+    with _CONTEXT_LOCK:
+        suite = load_suite(entity, batch)
+        _, batch_definition = _context()
+        validation = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format=result_format)
     originals = _suite_doc(entity)["expectations"]
     out = []
     for item in validation.results:

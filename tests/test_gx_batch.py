@@ -1,5 +1,7 @@
 """Great Expectations in batches: stacking files gives each file exactly the outcomes it gets on its own."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import polars as pl
@@ -109,3 +111,29 @@ def test_past_the_listed_rows_limit_each_file_runs_on_its_own(gx_runs, monkeypat
     assert runs == [True, False, False]  # the batch, then each file
     runs.clear()
     assert [_full(o) for o in batched] == [_full(gx.validate_frame("machine_states", f)) for f in (good, backwards)]
+
+
+def test_two_threads_validating_at_once_each_get_their_own_frames_outcomes():
+    """The landing step's two lanes validate side by side in one process (ingest.load_entities without the GX
+    process): each thread must get the outcomes of its own frame, as when validated alone. GX's one context per
+    process shares its batch between callers, so without ingest.gx's lock a thread got the other's frame."""
+    good = _states([("P1", "WC1", T0, T1, "RUN", None), ("P1", "WC1", T1, T2, "RUN", None)])
+    bad = _states([("P1", None, T0, T1, "RUN", None), ("P1", "WC2", T0, T1, "RUN", None),
+                   ("P1", "WC2", T0, T2, "RUN", None)])
+    alone = {"good": _full(validate_frame("machine_states", good)), "bad": _full(validate_frame("machine_states", bad))}
+    # by hand: the good frame passes everything; the bad one fails its null work center and its repeated key
+    assert all(o[2] for o in alone["good"])
+    assert {o[0] for o in alone["bad"] if not o[2]} == {
+        "expect_column_values_to_not_be_null(work_center_id)",
+        "expect_compound_columns_to_be_unique(plant_id+work_center_id+started_at)"}
+    start = threading.Barrier(2)
+
+    def validate_often(frame: pl.DataFrame) -> list:
+        start.wait()
+        return [_full(validate_frame("machine_states", frame)) for _ in range(25)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {name: pool.submit(validate_often, frame) for name, frame in (("good", good), ("bad", bad))}
+        got = {name: run.result() for name, run in runs.items()}
+    for name, outcomes in got.items():
+        assert outcomes == [alone[name]] * 25, name
