@@ -38,7 +38,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # GX's context is not thread-safe: its one whole-frame batch definition hands every caller the same batch id, so two
 # threads validating at once (the landing step's two lanes, when GX runs in this process) get each other's frames.
 # One suite run at a time per process; the nightly's GX process (ingest/gx_process.py) serialises likewise.
-_CONTEXT_LOCK = threading.RLock()
+_CONTEXT_LOCK = threading.Lock()
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 SEVERITY = {"critical": "error", "warning": "warning", "info": "warning"}
 BATCH_COLUMN = "_batch_file"

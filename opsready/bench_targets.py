@@ -96,9 +96,10 @@ def verdicts(rows: list[dict], start_up: dict[str, dict], bench_seconds: float) 
     out = []
 
     floor = _one(rows, large, "floor")
+    full_row = _one(rows, large, "full")
     full = _against_floor(f"full nightly at scale {large:g} <= {FULL_X_FLOOR:g}x the floor" if scales
-                          else "full nightly", _one(rows, large, "full"), floor, FULL_X_FLOOR)
-    full = _with_parts(full, _one(rows, large, "full"), [_one(rows, large, k) for k in FULL_PARTS])
+                          else "full nightly", full_row, floor, FULL_X_FLOOR)
+    full = _with_parts(full, full_row, [_one(rows, large, k) for k in FULL_PARTS])
     out.append(_with_fixed_parts(full, floor, [start_up.get("dagster"), _one(rows, large, "typed load"),
                                                _one(rows, large, "dbt without rows")]))
     out.append(_against_floor(f"ingest alone at scale {large:g} <= {INGEST_X_FLOOR:g}x the floor" if scales
